@@ -1,0 +1,57 @@
+# Xen guest hibernation: patch series workbench and Xen lab.
+# See README.md.  Every target installs what it needs (apt-get, as root).
+
+SHELL := /bin/bash
+export BUILD ?= $(CURDIR)/build
+export XH_CACHE ?= /var/cache/xen-hibernation
+
+.PHONY: all deps tree export kernel check check-series kunit lab lab-test demo soak clean help
+
+all: help
+
+help:
+	@echo "make demo          build the guest kernel, boot the Xen lab, hibernate a guest under I/O, report"
+	@echo "make check         every test (series hygiene, KUnit, lab scenarios); ends 'N passed, N failed'"
+	@echo "make tree          build/linux = Debian base + patches/ as commits"
+	@echo "make export        write patches/ back from build/linux"
+	@echo "make kernel        build the lab guest kernel (build/obj/guest)"
+	@echo "make check-series  per-patch hygiene checks (TAP)"
+	@echo "make kunit         KUnit suites of the series (TAP)"
+	@echo "make lab-test [T=name]  lab scenarios from tests/ (TAP)"
+
+deps:
+	@scripts/deps.sh
+
+tree: deps
+	@scripts/tree.sh
+
+export:
+	@scripts/export.sh
+
+$(BUILD)/linux/.git/xh-base-version:
+	@scripts/deps.sh
+	@scripts/tree.sh
+
+kernel: $(BUILD)/linux/.git/xh-base-version
+	@scripts/kernel.sh guest
+
+check-series: $(BUILD)/linux/.git/xh-base-version
+	@scripts/check-series.sh
+
+kunit: $(BUILD)/linux/.git/xh-base-version
+	@scripts/kunit.sh
+
+lab-test: kernel
+	@lab/run-tests.sh $(T)
+
+demo: kernel
+	@lab/demo.sh
+
+soak: kernel
+	@lab/run-tests.sh soak N=$(or $(N),100)
+
+check: deps
+	@scripts/check.sh
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/lab

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# make check-series: the kernel hygiene of every patch, one TAP line per check.
+#
+# Works in its own git worktree of build/linux (build/check/linux), so the
+# developer's tree is never touched.  For each patch of PATCHES (default
+# patches/), in order:
+#   applies      git am
+#   build        the guest config builds (incrementally)
+#   w1           no W=1 warning in the touched C files that base did not have
+#   sparse       no sparse (C=2) warning in them that base did not have
+#   checkpatch   checkpatch --strict is clean, or each type reported is
+#                justified for that patch in scripts/checkpatch-notes
+#   kerneldoc    scripts/kernel-doc -none reports nothing new in touched files
+# Then for the whole series:
+#   arm64        touched drivers/xen and xen-blkfront objects, arm64 cross gcc
+#   clang        touched objects of the guest config with LLVM=1
+#   variants     guest config with HIBERNATION=n, with XEN_BLKDEV_FRONTEND=m;
+#                arm64 with PM_SLEEP=n (x86 Xen selects PM_SLEEP, see README)
+# CHECKS= limits the run to some of these names and START= applies the
+# patches on another commit than base (the planted-defect tests use both to
+# stay fast).  Exit status is 1 if any check failed.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PATCHES=${PATCHES:-$TOP/patches}
+CHECKS=${CHECKS:-applies build w1 sparse checkpatch kerneldoc arm64 clang variants}
+NOTES=${NOTES:-$TOP/scripts/checkpatch-notes}
+CK=$BUILD/check
+WT=$CK/linux
+LOGS=$CK/logs
+export CCACHE_BASEDIR=$BUILD
+
+n=0
+failed=0
+want() { case " $CHECKS " in *" $1 "*) return 0 ;; esac; return 1; }
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() {
+	n=$((n + 1)); failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	[ $# -gt 0 ] && printf '%s\n' "$@" | head -n 30 | sed 's/^/#   /'
+}
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+patch_list() {
+	local p
+	[ -f "$PATCHES/series" ] || return 0
+	while read -r p; do
+		case "$p" in ''|'#'*) continue ;; esac
+		printf '%s\n' "$PATCHES/$p"
+	done < "$PATCHES/series"
+}
+
+# Files a patch touches (new names), from its diff headers.
+touched_files() { grep -E '^\+\+\+ b/' "$1" | sed 's|^+++ b/||' | sort -u; }
+
+# Warnings of a build log, without line and column numbers, so that moved
+# code does not count as new.
+warnings_of() {
+	grep -E '(warning|error):' "$1" 2>/dev/null |
+		sed -E "s|^$WT/||; s|^([^:]+):[0-9]+:[0-9]+:|\1:|; s|^([^:]+):[0-9]+:|\1:|" | sort
+}
+
+# Lines of $2 that $1 does not have (multiset difference).
+new_lines() { comm -13 <(sort "$1") <(sort "$2"); }
+
+setup_worktree() {
+	git -C "$LINUX" rev-parse -q --verify base >/dev/null || die "no base in $LINUX; run 'make tree'"
+	if [ ! -d "$WT/.git" ] && [ ! -f "$WT/.git" ]; then
+		rm -rf "$WT"
+		git -C "$LINUX" worktree prune
+		git -C "$LINUX" worktree add -q --detach "$WT" base || die "cannot create worktree $WT"
+	fi
+	git -C "$WT" am --abort >/dev/null 2>&1 || true
+	git -C "$WT" checkout -q -f --detach "${START:-base}" || die "cannot check out ${START:-base}"
+	git -C "$WT" clean -q -fdx
+	git -C "$WT" config user.name "Xen hibernation workbench"
+	git -C "$WT" config user.email "workbench@localhost"
+	mkdir -p "$LOGS"
+}
+
+build_guest() {	# build_guest NAME [config lines...]
+	local name=$1
+	shift
+	LINUX=$WT OBJ=$CK/obj/$name "$TOP/scripts/kernel.sh" "$name" "$@" 2>"$LOGS/$name.err"
+}
+
+# Objects of the guest config compiled from the touched C files.
+touched_objects() {	# touched_objects OBJDIR FILE...
+	local obj=$1 f
+	shift
+	for f in "$@"; do
+		case "$f" in *.c) ;; *) continue ;; esac
+		[ -f "$obj/${f%.c}.o" ] && printf '%s\n' "${f%.c}.o"
+	done
+}
+
+# Warnings from rebuilding objects with extra make flags (W=1, C=2).
+object_warnings() {	# object_warnings OBJDIR OUT FLAGS OBJ...
+	local obj=$1 out=$2 flags=$3
+	shift 3
+	: > "$out.log"
+	[ $# -gt 0 ] || { : > "$out"; return 0; }
+	# shellcheck disable=SC2086
+	make -C "$WT" O="$obj" -j"$JOBS" CC="ccache gcc" $flags "$@" > "$out.log" 2>&1
+	warnings_of "$out.log" > "$out"
+}
+
+# Warnings at base for every C file the series touches, once per run.
+base_warnings() {
+	local files objs
+	mapfile -t files < <(patch_list | while read -r p; do touched_files "$p"; done | sort -u)
+	mapfile -t objs < <(touched_objects "$CK/obj/guest" "${files[@]}")
+	object_warnings "$CK/obj/guest" "$LOGS/base.w1" "W=1" "${objs[@]}"
+	object_warnings "$CK/obj/guest" "$LOGS/base.sparse" "C=2" "${objs[@]}"
+	: > "$LOGS/base.kdoc"
+	for f in "${files[@]}"; do
+		[ -f "$WT/$f" ] || continue
+		case "$f" in *.c|*.h) "$WT/scripts/kernel-doc" -none "$WT/$f" 2>&1 |
+			sed -E "s|$WT/||; s|:[0-9]+:|:|" >> "$LOGS/base.kdoc" ;; esac
+	done
+}
+
+# checkpatch types reported for a patch that scripts/checkpatch-notes does
+# not justify.  Notes lines: <patch file glob> <TYPE> <justification>.
+unjustified_checkpatch() {	# unjustified_checkpatch PATCH OUT
+	local p=$1 out=$2 name type glob t why ok_
+	name=${p##*/}
+	(cd "$WT" && ./scripts/checkpatch.pl --strict --show-types --terse --no-summary "$p") > "$out.log" 2>&1
+	: > "$out"
+	while IFS= read -r line; do
+		type=$(printf '%s\n' "$line" | sed -nE 's/.*(WARNING|ERROR|CHECK):([A-Z0-9_]+):.*/\2/p')
+		[ -n "$type" ] || continue
+		ok_=
+		if [ -f "$NOTES" ]; then
+			while read -r glob t why; do
+				case "$glob" in ''|'#'*) continue ;; esac
+				# shellcheck disable=SC2254
+				case "$name" in $glob) [ "$t" = "$type" ] && [ -n "$why" ] && ok_=1 ;; esac
+			done < "$NOTES"
+		fi
+		[ -n "$ok_" ] || printf '%s\n' "$line" >> "$out"
+	done < "$out.log"
+}
+
+check_patch() {	# check_patch PATCH
+	local p=$1 name files objs f
+	name=${p##*/}
+	name=${name%.patch}
+
+	if want applies || want build; then
+		if ! out=$(git -C "$WT" am --keep-cr "$p" 2>&1); then
+			git -C "$WT" am --abort >/dev/null 2>&1
+			notok "$name: applies" "$(printf '%s\n' "$out" | grep -E '^(error|Patch failed)' || printf '%s\n' "$out")"
+			return 1
+		fi
+		ok "$name: applies"
+	fi
+	mapfile -t files < <(touched_files "$p")
+
+	if want build; then
+		if build_guest guest; then
+			ok "$name: builds (guest config)"
+		else
+			notok "$name: builds (guest config)" "$(tail -n 20 "$LOGS/guest.err")"
+			return 1
+		fi
+	fi
+	mapfile -t objs < <(touched_objects "$CK/obj/guest" "${files[@]}")
+
+	if want w1; then
+		object_warnings "$CK/obj/guest" "$LOGS/$name.w1" "W=1" "${objs[@]}"
+		new=$(new_lines "$LOGS/base.w1" "$LOGS/$name.w1")
+		if [ -z "$new" ]; then ok "$name: no new W=1 warnings (${#objs[@]} objects)"
+		else notok "$name: no new W=1 warnings" "$new"; fi
+	fi
+	if want sparse; then
+		object_warnings "$CK/obj/guest" "$LOGS/$name.sparse" "C=2" "${objs[@]}"
+		new=$(new_lines "$LOGS/base.sparse" "$LOGS/$name.sparse")
+		if [ -z "$new" ]; then ok "$name: no new sparse warnings"
+		else notok "$name: no new sparse warnings" "$new"; fi
+	fi
+	if want checkpatch; then
+		unjustified_checkpatch "$p" "$LOGS/$name.checkpatch"
+		if [ ! -s "$LOGS/$name.checkpatch" ]; then ok "$name: checkpatch --strict"
+		else notok "$name: checkpatch --strict" "$(cat "$LOGS/$name.checkpatch")"; fi
+	fi
+	if want kerneldoc; then
+		: > "$LOGS/$name.kdoc"
+		for f in "${files[@]}"; do
+			case "$f" in *.c|*.h) [ -f "$WT/$f" ] && "$WT/scripts/kernel-doc" -none "$WT/$f" 2>&1 |
+				sed -E "s|$WT/||; s|:[0-9]+:|:|" >> "$LOGS/$name.kdoc" ;; esac
+		done
+		new=$(new_lines "$LOGS/base.kdoc" "$LOGS/$name.kdoc")
+		if [ -z "$new" ]; then ok "$name: kernel-doc"
+		else notok "$name: kernel-doc" "$new"; fi
+	fi
+	return 0
+}
+
+# Build some objects of a config: cross, clang and PM_SLEEP=n checks.
+build_objects() {	# build_objects NAME CONFIGS-FRAGMENT OBJ... (env: ARCH CROSS_COMPILE LLVM)
+	local name=$1 frag=$2
+	shift 2
+	[ $# -gt 0 ] || return 0
+	LINUX=$WT OBJ=$CK/obj/$name CONFIGS=$frag TARGETS="$*" \
+		"$TOP/scripts/kernel.sh" "$name" 2>"$LOGS/$name.err" ||
+		return 1
+	# No warnings at all in the objects the series touches.
+	! grep -E 'warning:|error:' "$CK/obj/$name/build.log" > "$LOGS/$name.warnings"
+}
+
+series_checks() {
+	local all x86 arm at
+	at="series at $(patch_list | tail -n 1 | sed 's|.*/||; s|\.patch$||')"
+	mapfile -t all < <(patch_list | while read -r p; do touched_files "$p"; done | sort -u | grep '\.c$')
+	# Shared code: everything but arch/x86.
+	mapfile -t arm < <(printf '%s\n' "${all[@]}" | grep -v '^arch/' | grep -E '^(drivers|kernel|include)/' | grep -v '_test\.c$' | sed 's/\.c$/.o/')
+	mapfile -t x86 < <(touched_objects "$CK/obj/guest" "${all[@]}")
+
+	if want arm64; then
+		if ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- build_objects arm64 \
+			"$TOP/kernel/configs/arm64-xen.config" "${arm[@]}"; then
+			ok "$at: arm64 build of ${#arm[@]} touched objects, no warnings"
+		else
+			notok "$at: arm64 build of touched objects" "$(cat "$LOGS/arm64.warnings" "$LOGS/arm64.err" 2>/dev/null | tail -n 20)"
+		fi
+	fi
+	if want clang; then
+		if LLVM=1 build_objects clang "$TOP/kernel/configs/xen-guest.config" "${x86[@]}"; then
+			ok "$at: clang (LLVM=1) build of ${#x86[@]} touched objects, no warnings"
+		else
+			notok "$at: clang (LLVM=1) build of touched objects" "$(cat "$LOGS/clang.warnings" "$LOGS/clang.err" 2>/dev/null | tail -n 20)"
+		fi
+	fi
+	if want variants; then
+		if build_guest nohib '# CONFIG_HIBERNATION is not set'; then
+			ok "$at: guest config with HIBERNATION=n builds"
+		else
+			notok "$at: guest config with HIBERNATION=n builds" "$(tail -n 20 "$LOGS/nohib.err")"
+		fi
+		if KBUILD_EXTRA= TARGETS="vmlinux modules" build_guest blkm 'CONFIG_MODULES=y' 'CONFIG_XEN_BLKDEV_FRONTEND=m'; then
+			ok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds"
+		else
+			notok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds" "$(tail -n 20 "$LOGS/blkm.err")"
+		fi
+		if ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- build_objects arm64-nosleep \
+			<(cat "$TOP/kernel/configs/arm64-xen.config"; printf '%s\n' '# CONFIG_SUSPEND is not set' '# CONFIG_HIBERNATION is not set') \
+			"${arm[@]}"; then
+			ok "$at: PM_SLEEP=n (arm64, SUSPEND=n HIBERNATION=n) builds the touched objects"
+		else
+			notok "$at: PM_SLEEP=n build" "$(cat "$LOGS/arm64-nosleep.warnings" "$LOGS/arm64-nosleep.err" 2>/dev/null | tail -n 20)"
+		fi
+	fi
+}
+
+main() {
+	local p patches
+	echo "TAP version 13"
+	setup_worktree
+	mapfile -t patches < <(patch_list)
+	if want build || want w1 || want sparse; then
+		if ! build_guest guest; then
+			notok "base: builds (guest config)" "$(tail -n 20 "$LOGS/guest.err")"
+			echo "1..$n"
+			return 1
+		fi
+	fi
+	base_warnings
+	for p in "${patches[@]}"; do
+		check_patch "$p" || break
+	done
+	if [ "$failed" -eq 0 ]; then
+		# The planted-defect tests start from here.
+		[ "$PATCHES" = "$TOP/patches" ] && git -C "$WT" update-ref refs/check/series HEAD
+		series_checks
+	fi
+	echo "1..$n"
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"

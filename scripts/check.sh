@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# make check: every test of the project, each stage printing TAP, then one
+# closing line "N passed, N failed, N skipped" over all of them.
+#   1. series hygiene (scripts/check-series.sh)
+#   2. the workbench's planted-defect tests (tests/workbench/)
+#   3. KUnit suites of the series (scripts/kunit.sh)
+#   4. lab scenarios on a real Xen hypervisor (lab/run-tests.sh)
+# A stage that cannot run counts as one failure; "not ok ... # TODO" (a
+# known, tracked failure) and "# SKIP" lines count as skipped.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+logdir=$BUILD/check-logs
+mkdir -p "$logdir"
+start=$(date +%s)
+passed=0 failed=0 skipped=0
+
+stage() {	# stage NAME COMMAND...
+	local name=$1 t0 rc log=$logdir/$1.tap
+	shift
+	t0=$(date +%s)
+	echo "# ---- $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	local p f s
+	p=$(grep -cE '^ok [0-9]+' "$log" | head -n 1)
+	s=$(grep -cE '^(ok|not ok) [0-9]+.*# (SKIP|TODO)' "$log")
+	f=$(grep -E '^not ok [0-9]+' "$log" | grep -cvE '# TODO')
+	p=$((p - $(grep -cE '^ok [0-9]+.*# (SKIP|TODO)' "$log")))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name: exited $rc without reporting a failure"
+		f=1
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	echo "# ---- $name: $p passed, $f failed, $s skipped in $(( $(date +%s) - t0 )) s"
+}
+
+workbench_tests() {
+	local t rc=0
+	for t in "$TOP"/tests/workbench/planted-*.sh; do
+		"$t" || rc=1
+	done
+	return $rc
+}
+
+"$TOP/scripts/deps.sh" || die "installing dependencies failed"
+if [ ! -d "$LINUX/.git" ]; then
+	"$TOP/scripts/tree.sh" || die "make tree failed"
+fi
+
+stage series "$TOP/scripts/check-series.sh"
+stage workbench workbench_tests
+stage kunit env LINUX="$BUILD/check/linux" "$TOP/scripts/kunit.sh"
+if [ -x "$TOP/lab/run-tests.sh" ]; then
+	stage kernel "$TOP/scripts/kernel.sh" guest
+	stage lab "$TOP/lab/run-tests.sh"
+else
+	echo "not ok - lab: lab/run-tests.sh missing"
+	failed=$((failed + 1))
+fi
+
+echo "# total time $(( $(date +%s) - start )) s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# make kernel: build the lab's guest kernel from build/linux into build/obj/<name>.
+#   scripts/kernel.sh [name [extra fragment or KEY=value ...]]
+# name defaults to "guest".  Extra arguments are config lines or fragment files
+# merged after kernel/configs/xen-guest.config (used for the HIBERNATION=n,
+# PM_SLEEP=n and blkfront=m variants).  Incremental: the object directory and
+# ccache are kept.  OBJ= overrides the object directory, LINUX= the source
+# tree, ARCH=/CROSS_COMPILE=/LLVM= are passed to make; CONFIGS= names the base
+# fragment (default kernel/configs/xen-guest.config).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+name=${1:-guest}
+shift || true
+obj=${OBJ:-$BUILD/obj/$name}
+base_frag=${CONFIGS:-$TOP/kernel/configs/xen-guest.config}
+[ -f "$LINUX/Makefile" ] || die "no kernel tree in $LINUX; run 'make tree' first"
+mkdir -p "$obj" "$CCACHE_DIR"
+mk=()
+[ -n "${ARCH:-}" ] && mk+=("ARCH=$ARCH")
+[ -n "${CROSS_COMPILE:-}" ] && mk+=("CROSS_COMPILE=$CROSS_COMPILE")
+if [ -n "${LLVM:-}" ]; then
+	mk+=("LLVM=$LLVM" "CC=ccache clang")
+else
+	mk+=("CC=ccache ${CROSS_COMPILE:-}gcc")
+fi
+# Same relative layout for every tree under $BUILD, so ccache hits across them.
+export CCACHE_BASEDIR=$BUILD
+
+frag=$obj/.fragment
+{
+	cat "$base_frag"
+	for x in "$@"; do
+		if [ -f "$x" ]; then cat "$x"; else printf '%s\n' "$x"; fi
+	done
+} > "$frag.new"
+
+# Regenerate .config only when the fragment changed, so builds stay incremental.
+if ! cmp -s "$frag.new" "$frag" || [ ! -f "$obj/.config" ]; then
+	make -s -C "$LINUX" O="$obj" "${mk[@]}" tinyconfig >/dev/null
+	"$LINUX/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag.new" >/dev/null
+	make -s -C "$LINUX" O="$obj" "${mk[@]}" olddefconfig >/dev/null
+	# The last word of the fragment on each symbol must survive olddefconfig.
+	missing=$(awk '
+		/^CONFIG_[A-Za-z0-9_]+=/ { split($0, kv, "="); want[kv[1]] = $0; next }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set/ { want[$2] = $2 "=n" }
+		END { for (k in want) print want[k] }' "$frag.new" | sort | while read -r l; do
+		case "$l" in
+		*=n) grep -q "^${l%=n}=" "$obj/.config" && printf '%s ' "$l" ;;
+		*) grep -qx "$l" "$obj/.config" || printf '%s ' "$l" ;;
+		esac
+	done)
+	[ -z "$missing" ] || die "config lines dropped by olddefconfig: $missing"
+	mv "$frag.new" "$frag"
+else
+	rm -f "$frag.new"
+fi
+
+targets=${TARGETS:-vmlinux bzImage}
+# shellcheck disable=SC2086
+make -C "$LINUX" O="$obj" -j"$JOBS" "${mk[@]}" ${KBUILD_EXTRA:-} $targets \
+	> "$obj/build.log" 2>&1 || { tail -n 40 "$obj/build.log" >&2; die "kernel build failed (log: $obj/build.log)"; }
+say "built $targets in $obj"

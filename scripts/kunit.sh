@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make kunit: the series' KUnit suites (drivers/xen/.kunitconfig) on x86_64
+# under QEMU (TCG: KVM on these machines cannot run normal guests).
+# Prints one TAP line per test case; exit status 1 if any failed or none ran.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$BUILD/kunit
+mkdir -p "$out" "$CCACHE_DIR"
+export CCACHE_BASEDIR=$BUILD
+cfg=$LINUX/drivers/xen/.kunitconfig
+[ -f "$cfg" ] || { echo "not ok 1 - kunit: $cfg missing (is the series applied?)"; exit 1; }
+
+rm -f "$out/results.json"
+(cd "$LINUX" && timeout 1800 python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
+	--kunitconfig="$cfg" --build_dir="$out" --jobs="$JOBS" --timeout=300 \
+	--make_options CC="ccache gcc" --json="$out/results.json") > "$out/kunit.log" 2>&1
+rc=$?
+
+python3 - "$out/results.json" "$rc" <<'PY'
+import json, sys
+path, rc = sys.argv[1], int(sys.argv[2])
+try:
+    data = json.load(open(path))
+except Exception as e:
+    print("not ok 1 - kunit: no results (kunit.py exit %d): %s" % (rc, e))
+    sys.exit(1)
+n = bad = 0
+for suite in data.get("sub_groups", []):
+    for case in suite.get("test_cases", []):
+        n += 1
+        ok = case.get("status") == "PASS"
+        bad += not ok
+        print("%s %d - kunit %s.%s" % ("ok" if ok else "not ok", n, suite["name"], case["name"]))
+        if not ok:
+            for line in case.get("log", "").splitlines()[-15:]:
+                print("#   " + line)
+if n == 0:
+    print("not ok 1 - kunit: no test case ran (kunit.py exit %d)" % rc)
+    sys.exit(1)
+sys.exit(1 if bad or rc else 0)
+PY
+st=$?
+[ $st -eq 0 ] || tail -n 30 "$out/kunit.log" | sed 's/^/# /'
+exit $st

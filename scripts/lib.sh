@@ -1,0 +1,36 @@
+# Shared helpers for the workbench scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+LINUX=${LINUX:-$BUILD/linux}
+# Downloads and ccache live outside the clone so a fresh clone on the same
+# machine (CI) starts warm.  Nothing in here is needed for correctness.
+XH_CACHE=${XH_CACHE:-/var/cache/xen-hibernation}
+export CCACHE_DIR=${CCACHE_DIR:-$XH_CACHE/ccache}
+JOBS=${JOBS:-$(nproc)}
+
+die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+# Value of KEY in kernel/base.pin.
+pin() { sed -n "s/^$1=//p" "$TOP/kernel/base.pin"; }
+
+# Fail early with a clear message when fewer than $1 GiB are free under $2.
+need_space() {
+	local gib=$1 dir=$2 avail
+	mkdir -p "$dir"
+	avail=$(df -Pk "$dir" | awk 'NR==2 { print int($4 / 1048576) }')
+	[ "$avail" -ge "$gib" ] ||
+		die "only ${avail} GiB free under $dir, need ${gib} GiB; free some space or set BUILD= elsewhere"
+}
+
+# The numbered patches of the series, in order, without the cover letter.
+series_patches() {
+	local p
+	[ -f "$TOP/patches/series" ] || return 0
+	while read -r p; do
+		case "$p" in ''|'#'*) continue ;; esac
+		printf '%s\n' "$TOP/patches/$p"
+	done < "$TOP/patches/series"
+}
