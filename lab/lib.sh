@@ -1,0 +1,467 @@
+# Xen lab library for scenarios (tests/*.sh).  Source it; do not run it.
+# shellcheck shell=bash
+#
+# Host side of the lab: QEMU (TCG) runs Xen + a PV dom0; build/lab is shared into
+# dom0 as /lab (9p).  dom0 serves shell snippets dropped in build/lab/run/ctl
+# (lab/dom0/lab-agent); domUs serve commands typed on their PV console by dom0
+# (guest/init), and their output comes back through xenconsoled's log files
+# (build/lab/run/console/guest-<name>.log).  See lab/README.md for the API.
+
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+LAB_RUN=$LAB_BUILD/run
+LAB_LOGS=$LAB_BUILD/logs
+LAB_MEM=${LAB_MEM:-2048}
+LAB_DOM0_TIMEOUT=${LAB_DOM0_TIMEOUT:-300}
+LAB_MAX_RETRIES=${LAB_MAX_RETRIES:-3}
+# Scenario log directory (set by run-tests.sh; standalone runs get one too).
+LAB_SCEN_LOG=${LAB_SCEN_LOG:-$LAB_LOGS/${LAB_SCENARIO:-adhoc}}
+mkdir -p "$LAB_SCEN_LOG"
+
+# Domain defaults (override per call through the environment).
+DOM_TYPE=${DOM_TYPE:-pvh}
+DOM_MEM=${DOM_MEM:-256}
+DOM_DATA_MB=${DOM_DATA_MB:-256}
+DOM_SWAP_MB=${DOM_SWAP_MB:-384}
+DOM_EXT4_MB=${DOM_EXT4_MB:-64}
+DOM_CMDLINE=${DOM_CMDLINE:-console=hvc0 resume=/dev/xvdb resumewait no_console_suspend pm_debug_messages}
+DOM_READY_TIMEOUT=${DOM_READY_TIMEOUT:-240}
+DOM_RUN_TIMEOUT=${DOM_RUN_TIMEOUT:-120}
+FIO_SIZE=${FIO_SIZE:-64M}
+
+LAB_CRASH_RE='Dom0 crashed|Panic on CPU|Kernel panic'
+
+# ---------------------------------------------------------------- logging
+
+# Timestamped step, to stderr and the scenario's steps.log / timeline.
+lab_log() {
+	local t; t=$(date -u +%H:%M:%S.%3N)
+	printf '%s %s\n' "$t" "$*" >> "$LAB_SCEN_LOG/steps.log"
+	printf '# %s %s\n' "$t" "$*" >&2
+}
+_now() { date +%s.%N; }
+# Seconds (1 decimal) since a _now value.
+_since() { awk -v a="$1" -v b="$(_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# fail REASON: the scenario failed (reason goes to the TAP line for TODO tests).
+fail() {
+	printf '%s\n' "$*" > "$LAB_SCEN_LOG/reason"
+	lab_log "FAIL: $*"
+	exit 1
+}
+# skip REASON: TAP skip.
+skip() {
+	printf '%s\n' "$*" > "$LAB_SCEN_LOG/skip"
+	lab_log "SKIP: $*"
+	exit 77
+}
+# Record a measurement "key value" for the summary in lab/README.md.
+lab_metric() { printf '%s %s\n' "$1" "$2" >> "$LAB_SCEN_LOG/metrics"; lab_log "metric $1=$2"; }
+
+# ---------------------------------------------------------------- QEMU / dom0
+
+lab_qemu_pid() { cat "$LAB_RUN/qemu.pid" 2>/dev/null; }
+lab_running() { local p; p=$(lab_qemu_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# Print the last lines of every console: Xen serial (with dom0's hvc0), dom0
+# agent/dmesg if reachable, and each domU log.
+lab_tails() {
+	local n=${1:-25} f
+	echo "----- Xen serial + dom0 console (last $n lines): $LAB_RUN/serial.log"
+	tail -n "$n" "$LAB_RUN/serial.log" 2>/dev/null | sed 's/^/  /'
+	if lab_running && [ -e "$LAB_RUN/dom0.ready" ]; then
+		echo "----- dom0 dmesg (last $n lines)"
+		DOM0_QUIET=1 dom0_run -t 20 "dmesg | tail -n $n; echo; xl list" 2>/dev/null | sed 's/^/  /'
+	fi
+	for f in "$LAB_RUN"/console/guest-*.log; do
+		[ -e "$f" ] || continue
+		echo "----- domU console (last $n lines): $f"
+		tail -n "$n" "$f" | sed 's/^/  /'
+	done
+}
+
+# Abort everything (TAP "Bail out!") when Xen/dom0 died.
+lab_bail() {
+	echo "Bail out! $*"
+	printf '%s\n' "$*" > "$LAB_RUN/bailed"
+	lab_tails 40 >&2
+	lab_kill
+	exit 99
+}
+
+# Called from every wait loop: QEMU alive, no crash in the serial log.
+lab_check_alive() {
+	lab_running || lab_bail "QEMU is gone"
+	if grep -qE "$LAB_CRASH_RE" "$LAB_RUN/serial.log" 2>/dev/null; then
+		lab_bail "crash on the serial console: $(grep -m1 -E "$LAB_CRASH_RE" "$LAB_RUN/serial.log")"
+	fi
+}
+
+lab_kill() {
+	local p; p=$(lab_qemu_pid) || return 0
+	[ -n "$p" ] && kill "$p" 2>/dev/null
+	rm -f "$LAB_RUN/qemu.pid"
+}
+
+# Build what is missing (cached) and stage the guest kernel + initramfs.
+lab_prepare() {
+	"$LAB_DIR/deps.sh"
+	LAB_DOM0_SET=$("$LAB_DIR/build-dom0.sh") || lab_die "dom0 build failed"
+	"$LAB_TOP/guest/build.sh" || lab_die "guest initramfs build failed"
+	local w=0
+	while [ ! -f "$GUEST_OBJ/vmlinux" ] || [ ! -f "$GUEST_OBJ/arch/x86/boot/bzImage" ]; do
+		[ $w -ge "${LAB_KERNEL_WAIT:-0}" ] && lab_die "no guest kernel in $GUEST_OBJ (run 'make kernel')"
+		sleep 30; w=$((w + 30))
+	done
+	mkdir -p "$LAB_BUILD/images"
+	cp -u "$GUEST_OBJ/vmlinux" "$LAB_BUILD/images/vmlinux"
+	cp -u "$GUEST_OBJ/arch/x86/boot/bzImage" "$LAB_BUILD/images/bzImage"
+}
+
+# lab_boot: boot Xen + dom0 unless this run's lab is already up.
+lab_boot() {
+	if lab_running && [ -e "$LAB_RUN/dom0.ready" ]; then
+		return 0
+	fi
+	lab_prepare
+	local d=$LAB_DOM0_SET t0 xen_args dom0_args
+	rm -rf "$LAB_RUN"
+	mkdir -p "$LAB_RUN"/{ctl,console,cfg}
+	# Scratch disk for dom0 (/scratch): domU disk images and save files.
+	truncate -s 16G "$LAB_RUN/scratch.img"
+	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1 "$LAB_RUN/scratch.img"
+	xen_args="bootscrub=false console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M noreboot loglvl=all guest_loglvl=all"
+	dom0_args="console=hvc0 earlyprintk=xen loglevel=7"
+	t0=$(_now)
+	echo "$t0" > "$LAB_RUN/boot.t0"
+	lab_log "boot: qemu (TCG, -m $LAB_MEM) xen $(cat "$d/inputs.txt" | head -1)"
+	setsid qemu-system-x86_64 -name xenlab \
+		-accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m "$LAB_MEM" \
+		-display none -vga none -nic none -monitor none -no-reboot \
+		-chardev file,id=ser0,path="$LAB_RUN/serial.log" -serial chardev:ser0 \
+		-kernel "$d/xen" -append "$xen_args" \
+		-initrd "$d/vmlinuz $dom0_args,$d/initrd.cpio" \
+		-virtfs local,path="$LAB_BUILD",mount_tag=lab,security_model=none,id=lab \
+		-drive file="$LAB_RUN/scratch.img",if=virtio,format=raw,cache=unsafe \
+		> "$LAB_RUN/qemu.log" 2>&1 < /dev/null &
+	echo $! > "$LAB_RUN/qemu.pid"
+	local end=$((SECONDS + LAB_DOM0_TIMEOUT))
+	until [ -e "$LAB_RUN/dom0.ready" ]; do
+		lab_check_alive
+		[ $SECONDS -lt $end ] || lab_bail "dom0 not ready after ${LAB_DOM0_TIMEOUT}s"
+		sleep 0.5
+	done
+	# A standalone scenario (not under run-tests.sh) powers its own lab off.
+	[ -n "${LAB_RUNNER:-}${LAB_KEEP:-}" ] || trap lab_shutdown EXIT
+	LAB_DOM0_READY_S=$(_since "$t0")
+	echo "$LAB_DOM0_READY_S" > "$LAB_RUN/dom0.ready.s"
+	lab_log "boot: dom0 ready after ${LAB_DOM0_READY_S}s ($(awk '/^xen_version/ { print "Xen " $3 }' "$LAB_RUN/xl-info.txt"))"
+}
+
+# lab_shutdown: power dom0 off cleanly (falls back to killing QEMU).
+lab_shutdown() {
+	lab_running || return 0
+	local p; p=$(lab_qemu_pid)
+	lab_rss > "$LAB_RUN/qemu.rss" 2>/dev/null
+	touch "$LAB_RUN/ctl/poweroff"
+	local end=$((SECONDS + 30))
+	while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.5; done
+	lab_kill
+}
+
+# QEMU peak RSS (VmHWM) in MiB.
+lab_rss() {
+	local p; p=$(lab_qemu_pid) || return 1
+	awk '/VmHWM/ { printf "%d\n", $2 / 1024 }' "/proc/$p/status"
+}
+
+# dom0_run [-t SECONDS] 'shell command': run in dom0 (cwd /lab), print its
+# output (stdout+stderr), return its exit status; 124 on timeout.
+dom0_run() {
+	local t=$DOM_RUN_TIMEOUT
+	if [ "$1" = -t ]; then t=$2; shift 2; fi
+	local n f rc end
+	n=$(date +%s%N)$RANDOM
+	f=$LAB_RUN/ctl/$n
+	[ -n "${DOM0_QUIET:-}" ] || printf '%s dom0$ %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" >> "$LAB_SCEN_LOG/steps.log"
+	printf 'export PATH=/usr/local/sbin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin\n%s\n' "$*" > "$f.tmp"
+	mv "$f.tmp" "$f.cmd"
+	end=$((SECONDS + t))
+	while [ ! -e "$f.rc" ]; do
+		lab_check_alive
+		if [ $SECONDS -ge "$end" ]; then
+			echo "dom0_run: timeout after ${t}s: $*" >&2
+			return 124
+		fi
+		sleep 0.1
+	done
+	cat "$f.out"
+	rc=$(cat "$f.rc")
+	[ -n "${DOM0_QUIET:-}" ] || [ "$rc" = 0 ] || printf '  rc=%s: %s\n' "$rc" "$(tail -n 3 "$f.out" | tr '\n' ' ')" >> "$LAB_SCEN_LOG/steps.log"
+	rm -f "$f.run" "$f.out" "$f.rc"
+	return "$rc"
+}
+
+# ---------------------------------------------------------------- domUs
+
+# Console logs of a domain (xl migrate makes "<name>--incoming").
+_dom_logs() { printf '%s\n' "$LAB_RUN/console/guest-$1.log" "$LAB_RUN/console/guest-$1--incoming.log"; }
+
+# dom_cursor NAME: later waits/reads of NAME's console only see what follows.
+dom_cursor() {
+	local f
+	mkdir -p "$LAB_RUN/cursor"
+	for f in $(_dom_logs "$1"); do
+		printf '%s %s\n' "$f" "$(stat -c %s "$f" 2>/dev/null || echo 0)"
+	done > "$LAB_RUN/cursor/$1"
+}
+
+# dom_log NAME: console text since the cursor.
+dom_log() {
+	local f off
+	[ -e "$LAB_RUN/cursor/$1" ] || { for f in $(_dom_logs "$1"); do cat "$f" 2>/dev/null; done; return 0; }
+	while read -r f off; do
+		[ -e "$f" ] && tail -c +"$((off + 1))" "$f"
+	done < "$LAB_RUN/cursor/$1"
+}
+
+# dom_wait_marker NAME REGEX [TIMEOUT]: wait for a console line (since the
+# cursor) matching REGEX; print it.  Fails fast on a guest panic.
+dom_wait_marker() {
+	local name=$1 re=$2 t=${3:-$DOM_READY_TIMEOUT} end line
+	end=$((SECONDS + t))
+	while :; do
+		line=$(dom_log "$name" | grep -a -m1 -E -- "$re") && { printf '%s\n' "$line"; return 0; }
+		if dom_log "$name" | grep -a -q -E 'Kernel panic|Oops:|BUG: kernel'; then
+			echo "dom_wait_marker: $name: guest panic/oops while waiting for /$re/" >&2
+			return 2
+		fi
+		lab_check_alive
+		if [ $SECONDS -ge "$end" ]; then
+			echo "dom_wait_marker: $name: timeout after ${t}s waiting for /$re/" >&2
+			return 124
+		fi
+		sleep 0.3
+	done
+}
+
+dom_id() { dom0_run -t 30 "xl domid $1" 2>/dev/null | tr -d '\r\n '; }
+# dom_exists NAME: the domain exists and has not crashed (on_crash=preserve).
+dom_exists() { DOM0_QUIET=1 dom0_run -t 30 "xl list $1 2>/dev/null | awk 'NR == 2 && \$5 !~ /c/ { ok = 1 } END { exit !ok }'"; }
+
+# dom_wait_gone NAME [TIMEOUT]: wait (in dom0) until the domain no longer exists.
+# Returns 2 if it crashed instead (on_crash=preserve keeps it), 1 on timeout.
+dom_wait_gone() {
+	local t=${2:-180}
+	dom0_run -t $((t + 30)) "i=0; while s=\$(xl list $1 2>/dev/null | awk 'NR == 2 { print \$5 }'); [ -n \"\$s\" ]; do
+		case \$s in *c*) echo crashed; exit 2 ;; esac
+		i=\$((i+1)); [ \$i -gt $((t * 4)) ] && exit 1; sleep 0.25; done"
+}
+
+# Write NAME's xl config (PVH or HVM, three disks, no network).
+_dom_cfg() {
+	local name=$1 vcpus=$2 cfg=$LAB_RUN/cfg/$1.cfg l
+	shift 2
+	{
+		echo "name = \"$name\""
+		if [ "$DOM_TYPE" = hvm ]; then
+			echo 'type = "hvm"'
+			echo 'kernel = "/lab/images/bzImage"'
+			echo 'device_model_version = "qemu-xen"'
+			echo 'vga = "none"'
+			echo 'vnc = 0'
+			echo 'serial = "none"'
+		else
+			echo 'type = "pvh"'
+			echo 'kernel = "/lab/images/vmlinux"'
+		fi
+		echo 'ramdisk = "/lab/images/guest-initrd.gz"'
+		echo "cmdline = \"$DOM_CMDLINE ${DOM_CMDLINE_EXTRA:-}\""
+		echo "memory = $DOM_MEM"
+		echo "vcpus = $vcpus"
+		echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=/scratch/$name/data.img',"
+		echo "         'format=raw,vdev=xvdb,access=rw,target=/scratch/$name/swap.img',"
+		echo "         'format=raw,vdev=xvdc,access=rw,target=/scratch/$name/ext4.img' ]"
+		echo 'on_poweroff = "destroy"'
+		echo 'on_reboot = "destroy"'
+		echo 'on_crash = "preserve"'
+		for l in "$@"; do echo "$l"; done
+	} > "$cfg"
+}
+
+# _dom_start NAME: xl create from the existing config; retry (up to
+# LAB_MAX_RETRIES) when the domain dies before its first console line
+# (QEMU 7.2 nested-SVM triple faults, lab-notes pitfall 2).  Sets DOM_ID.
+_dom_start() {
+	local name=$1 attempt=0 end out t0
+	while :; do
+		dom_cursor "$name"
+		t0=$(_now)
+		out=$(dom0_run -t 180 "xl create /lab/run/cfg/$name.cfg" 2>&1) ||
+			{ printf '%s\n' "$out" >&2; echo "xl create $name failed" > "$LAB_SCEN_LOG/reason"; return 1; }
+		lab_log "$name: xl create done in $(_since "$t0")s"
+		end=$((SECONDS + ${DOM_FIRST_OUTPUT_TIMEOUT:-180}))
+		while [ -z "$(dom_log "$name" | head -c 1)" ]; do
+			lab_check_alive
+			if ! dom_exists "$name"; then
+				# Gone before printing anything: emulator flake, retry.
+				sleep 1
+				[ -n "$(dom_log "$name" | head -c 1)" ] && break
+				attempt=$((attempt + 1))
+				DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
+				echo "$(date -u +%T) $LAB_SCENARIO $name" >> "$LAB_RUN/retries"
+				lab_log "$name: died before its first console line (retry $attempt/$LAB_MAX_RETRIES)"
+				grep -a -E 'Triple fault|d[0-9]+v[0-9]+.*(crash|fault)' "$LAB_RUN/serial.log" | tail -n 2 >&2
+				[ $attempt -le "$LAB_MAX_RETRIES" ] || { echo "$name died before its first console line $attempt times" > "$LAB_SCEN_LOG/reason"; return 1; }
+				continue 2
+			fi
+			if [ $SECONDS -ge "$end" ]; then
+				echo "$name: no console output after ${DOM_FIRST_OUTPUT_TIMEOUT:-180}s" > "$LAB_SCEN_LOG/reason"
+				return 1
+			fi
+			sleep 0.5
+		done
+		DOM_ID=$(dom_id "$name")
+		lab_log "$name: domid $DOM_ID, first console output after $(_since "$t0")s"
+		return 0
+	done
+}
+
+# dom_create NAME [VCPUS] [extra xl cfg lines...]: fresh disks, boot, wait for
+# the guest's @@READY.  Sets DOM_ID; returns non-zero (with console tails on
+# stderr) on failure.  Env: DOM_TYPE=pvh|hvm, DOM_MEM, DOM_CMDLINE_EXTRA,
+# DOM_READY_TIMEOUT, DOM_KEEP_DISKS=1.
+dom_create() {
+	local name=$1 vcpus=${2:-1} t0 line
+	shift; [ $# -gt 0 ] && shift
+	_dom_cfg "$name" "$vcpus" "$@"
+	if [ -z "${DOM_KEEP_DISKS:-}" ]; then
+		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name &&
+			rm -f data.img swap.img ext4.img &&
+			truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&
+			truncate -s ${DOM_EXT4_MB}M ext4.img" >/dev/null || return 1
+	fi
+	t0=$(_now)
+	_dom_start "$name" || { lab_tails 30 >&2; return 1; }
+	if ! line=$(dom_wait_marker "$name" '@@READY' "$DOM_READY_TIMEOUT"); then
+		echo "$name: no @@READY marker within ${DOM_READY_TIMEOUT}s" > "$LAB_SCEN_LOG/reason"
+		echo "dom_create: $name: guest never reported ready (timeout ${DOM_READY_TIMEOUT}s)" >&2
+		lab_tails 30 >&2
+		return 1
+	fi
+	DOM_READY_S=$(_since "$t0")
+	lab_log "$name: ready after ${DOM_READY_S}s (${line##*@@READY })"
+}
+
+# dom_destroy NAME
+dom_destroy() { dom0_run -t 60 "xl destroy $1" >/dev/null 2>&1; }
+
+# dom_send NAME 'command': type a command to the guest agent, do not wait.
+# Prints the command id (for dom_result).
+dom_send() {
+	local name=$1 cmd=$2 id b64
+	id=$(date +%s%N | tail -c 10)$RANDOM
+	b64=$(printf '%s\n' "$cmd" | base64 -w0)
+	[ ${#b64} -lt 3900 ] || { echo "dom_send: command too long for the console line" >&2; return 1; }
+	printf '%s %s$ %s\n' "$(date -u +%H:%M:%S.%3N)" "$name" "$cmd" >> "$LAB_SCEN_LOG/steps.log"
+	DOM0_QUIET=1 dom0_run -t 30 "domcon $name '@@C $id $b64'" >&2 || return 1
+	echo "$id"
+}
+
+# dom_result NAME ID [TIMEOUT]: wait for command ID, print its output, return its rc.
+dom_result() {
+	local name=$1 id=$2 t=${3:-$DOM_RUN_TIMEOUT} line rc
+	line=$(dom_wait_marker "$name" "@@E $id [0-9]+" "$t") || return 124
+	rc=${line##*@@E $id }
+	rc=${rc%%[!0-9]*}
+	dom_log "$name" | grep -a "@@O $id " | sed "s/^.*@@O $id //"
+	return "${rc:-1}"
+}
+
+# dom_run NAME 'command' [TIMEOUT]: run in the guest (sh), print output, return rc
+# (124 on timeout).
+dom_run() {
+	local id
+	id=$(dom_send "$1" "$2") || return 1
+	dom_result "$1" "$id" "${3:-$DOM_RUN_TIMEOUT}"
+}
+
+# dom_hibernate_and_restore NAME: echo disk in the guest, wait for the domain
+# to power off, create a NEW domain from the same config (resume from xvdb),
+# wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
+# (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
+# HIB_FAIL to one of: no-poweroff, no-resume (fresh boot), resume-timeout,
+# and returns non-zero.  Timeline in HIB_T_* (seconds).
+dom_hibernate_and_restore() {
+	local name=$1 old new id t0 t1 line
+	HIB_FAIL=
+	old=$(dom_id "$name")
+	dom_cursor "$name"
+	t0=$(_now)
+	lab_log "$name: hibernate (echo disk), domid $old"
+	id=$(dom_send "$name" 'sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$rc" > /dev/kmsg; echo "@@RESUMED rc=$rc"; exit $rc') ||
+		{ HIB_FAIL=send; return 1; }
+	dom_wait_gone "$name" "${S4_OFF_TIMEOUT:-240}" >/dev/null
+	case $? in
+	0) ;;
+	2) HIB_FAIL=crashed; lab_log "$name: domain crashed during hibernation"; return 1 ;;
+	*) HIB_FAIL=no-poweroff; lab_log "$name: domain did not power off after echo disk"; return 1 ;;
+	esac
+	HIB_T_OFF=$(_since "$t0")
+	lab_log "$name: domain $old powered off after ${HIB_T_OFF}s"
+	t1=$(_now)
+	_dom_start "$name" || { HIB_FAIL=create; return 1; }
+	new=$DOM_ID
+	HIB_T_CREATE=$(_since "$t1")
+	line=$(dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}") ||
+		{ HIB_FAIL=resume-timeout; lab_log "$name: no resume marker"; return 1; }
+	case $line in
+	*@@READY*) HIB_FAIL=no-resume; lab_log "$name: fresh boot instead of resume"; return 1 ;;
+	esac
+	HIB_T_RESUMED=$(_since "$t1")
+	HIB_RC=${line##*@@E $id }
+	lab_log "$name: resumed as domid $new after ${HIB_T_RESUMED}s (echo disk rc=$HIB_RC)"
+	[ "$new" != "$old" ] || { HIB_FAIL=same-domid; return 1; }
+	[ "${HIB_RC%% *}" = 0 ] || { HIB_FAIL="echo-disk-rc-$HIB_RC"; return 1; }
+	echo "$new"
+}
+
+# ---------------------------------------------------------------- fio
+
+_fio_args() { echo "--name=lab --filename=/dev/xvda --ioengine=psync --direct=1 --bs=64k --size=${1:-$FIO_SIZE} --verify=crc32c"; }
+
+# fio_write NAME [SIZE]: write the verify pattern (crc32c headers) to xvda.
+fio_write() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --do_verify=0 --output-format=terse --terse-version=3 >/tmp/fio-write.txt 2>&1; rc=\$?; tail -n 5 /tmp/fio-write.txt | cut -c1-200; exit \$rc" "${FIO_TIMEOUT:-300}"; }
+
+# fio_verify NAME [SIZE]: verify what fio_write wrote; non-zero on any error.
+fio_verify() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --verify_only --verify_fatal=1 >/tmp/fio-verify.txt 2>&1; rc=\$?; grep -E 'verify|err=|bad|crc' /tmp/fio-verify.txt | head -n 8; exit \$rc" "${FIO_TIMEOUT:-300}"; }
+
+# fio_start NAME [SIZE]: background loop of write+verify passes on xvda.
+fio_start() {
+	dom_run "$1" "rm -f /tmp/fio.stop /tmp/fio.done /tmp/fio.count /tmp/fio.fail.*
+cat > /tmp/fioloop.sh <<'EOF'
+i=0; f=0
+while [ ! -e /tmp/fio.stop ]; do
+	fio $(_fio_args "${2:-16M}") --rw=write --do_verify=1 --verify_fatal=1 > /tmp/fio.last 2>&1 || { f=\$((f+1)); cp /tmp/fio.last /tmp/fio.fail.\$i; }
+	i=\$((i+1)); echo \"\$i \$f\" > /tmp/fio.count
+done
+echo done > /tmp/fio.done
+EOF
+sh /tmp/fioloop.sh > /dev/null 2>&1 &
+echo started"
+}
+
+# fio_status NAME: "passes failures" so far.
+fio_status() { dom_run "$1" 'cat /tmp/fio.count 2>/dev/null || echo "0 0"' 30; }
+
+# fio_stop NAME: stop the loop after its current pass; succeed when >=1 pass
+# ran and none failed.  Prints "passes failures".
+fio_stop() {
+	local out p f
+	out=$(dom_run "$1" 'touch /tmp/fio.stop; i=0; while [ ! -e /tmp/fio.done ] && [ $i -lt 600 ]; do sleep 0.5; i=$((i+1)); done
+[ -e /tmp/fio.done ] || { echo "loop did not stop"; exit 1; }
+cat /tmp/fio.count; for x in /tmp/fio.fail.*; do [ -e "$x" ] && grep -E "verify|err=" "$x" | head -n 5; done; true' "${FIO_TIMEOUT:-400}") || { echo "$out"; return 1; }
+	echo "$out"
+	read -r p f <<< "$(printf '%s\n' "$out" | head -n 1)"
+	[ "${p:-0}" -ge 1 ] && [ "${f:-1}" = 0 ]
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# lab/run-tests.sh [name ...]: run lab scenarios (tests/<name>.sh; all when no
+# name is given) against one boot of Xen + dom0, printing TAP.
+#
+#   ok N - name                       passed
+#   ok N - name # SKIP reason         scenario cannot run here (exit 77)
+#   not ok N - name # TODO reason     failed, but tests/expectations (or
+#                                     S4_EXPECT=...) says it is expected to
+#   not ok N - name                   failed: console tails follow as comments
+#   Bail out! reason                  Xen/dom0 crashed or the lab would not boot
+#
+# Logs: build/lab/logs/<scenario>/ (steps.log, scenario.log, serial.log and
+# guest-*.log slices), build/lab/logs/summary.txt (timings, retries, QEMU RSS).
+# Exit status: 0 when every test is ok or TODO, 1 otherwise.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+names=()
+for a in "$@"; do
+	case $a in
+	soak) echo "1..0 # SKIP soak is not implemented yet"; exit 0 ;;
+	*=*) export "${a?}" ;;
+	*) a=${a##*/}; names+=("${a%.sh}") ;;
+	esac
+done
+if [ ${#names[@]} -eq 0 ]; then
+	# Default order: cheap checks first, the selftests last.
+	while read -r n; do names+=("$n"); done < <(
+		cd "$LAB_TOP/tests" && ls *.sh | sed 's/\.sh$//' |
+			awk '{ k = ($0 ~ /^boot-/) ? 1 : ($0 ~ /^selftest-/) ? 4 : ($0 ~ /^s4-/) ? 3 : 2; print k, $0 }' |
+			sort | cut -d' ' -f2)
+fi
+for n in "${names[@]}"; do
+	[ -f "$LAB_TOP/tests/$n.sh" ] || lab_die "no scenario tests/$n.sh"
+done
+
+# Expected outcome of a scenario: "pass" or a reason it is expected to fail.
+expectation() {
+	local n=$1 e
+	e=$(awk -v n="$n" '$1 == n { $1 = ""; sub(/^ +/, ""); print; exit }' "$LAB_TOP/tests/expectations" 2>/dev/null)
+	case $n in s4-*) e=${S4_EXPECT:-${e:-pass}} ;; esac
+	echo "${e:-pass}"
+}
+
+# Copy the part of a log written since the scenario started.
+slice() { # src dst offset
+	[ -e "$1" ] || return 0
+	tail -c +"$(($3 + 1))" "$1" > "$2"
+}
+
+mkdir -p "$LAB_LOGS"
+summary=$LAB_LOGS/summary.txt
+wall0=$SECONDS
+echo "1..${#names[@]}"
+export LAB_RUNNER=1 LAB_SCENARIO=boot LAB_SCEN_LOG=$LAB_LOGS/boot
+rm -rf "$LAB_SCEN_LOG"; mkdir -p "$LAB_SCEN_LOG"
+trap 'lab_shutdown' EXIT
+if ! (lab_boot) > "$LAB_SCEN_LOG/boot.log" 2>&1; then
+	tail -n 30 "$LAB_SCEN_LOG/boot.log" | sed 's/^/# /'
+	grep -q '^Bail out!' "$LAB_SCEN_LOG/boot.log" || echo "Bail out! lab did not boot (see $LAB_SCEN_LOG/boot.log)"
+	exit 1
+fi
+{
+	echo "# lab run $(date -u '+%F %T') UTC, guest kernel $(strings "$LAB_BUILD/images/vmlinux" 2>/dev/null | grep -m1 '^Linux version' | cut -d' ' -f3)"
+	echo "dom0-ready-s $(cat "$LAB_RUN/dom0.ready.s")"
+} > "$summary"
+echo "# dom0 ready after $(cat "$LAB_RUN/dom0.ready.s")s"
+
+i=0 failed=0
+for n in "${names[@]}"; do
+	i=$((i + 1))
+	export LAB_SCENARIO=$n LAB_SCEN_LOG=$LAB_LOGS/$n
+	rm -rf "$LAB_SCEN_LOG"; mkdir -p "$LAB_SCEN_LOG"
+	ser_off=$(stat -c %s "$LAB_RUN/serial.log")
+	declare -A con_off=()
+	for f in "$LAB_RUN"/console/guest-*.log; do [ -e "$f" ] && con_off[$f]=$(stat -c %s "$f"); done
+	t0=$SECONDS
+	timeout -k 10 "${LAB_SCENARIO_TIMEOUT:-900}" bash "$LAB_TOP/tests/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1
+	rc=$?
+	dt=$((SECONDS - t0))
+	slice "$LAB_RUN/serial.log" "$LAB_SCEN_LOG/serial.log" "$ser_off"
+	for f in "$LAB_RUN"/console/guest-*.log; do
+		[ -e "$f" ] && slice "$f" "$LAB_SCEN_LOG/${f##*/}" "${con_off[$f]:-0}"
+	done
+	unset con_off
+	[ -e "$LAB_RUN/bailed" ] && rc=99
+	lab_running || rc=99
+	exp=$(expectation "$n")
+	reason=$(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)
+	[ $rc = 124 ] && reason="scenario timeout (${LAB_SCENARIO_TIMEOUT:-900}s)${reason:+: $reason}"
+	echo "$n ${dt}s rc=$rc" >> "$summary"
+	[ -f "$LAB_SCEN_LOG/metrics" ] && sed "s/^/$n: /" "$LAB_SCEN_LOG/metrics" >> "$summary"
+	if [ $rc = 0 ]; then
+		if [ "$exp" = pass ]; then
+			echo "ok $i - $n"
+		else
+			echo "ok $i - $n # TODO $exp"
+			echo "# $n passed although expected to fail ($exp): update tests/expectations / S4_EXPECT"
+		fi
+	elif [ $rc = 77 ]; then
+		echo "ok $i - $n # SKIP $(head -n 1 "$LAB_SCEN_LOG/skip" 2>/dev/null)"
+	elif [ "$exp" != pass ] && [ $rc != 99 ]; then
+		echo "not ok $i - $n # TODO ${reason:-failed} (expected: $exp)"
+	else
+		failed=$((failed + 1))
+		echo "not ok $i - $n${reason:+: $reason}"
+		{
+			echo "scenario output (last 40 lines): $LAB_SCEN_LOG/scenario.log"
+			tail -n 40 "$LAB_SCEN_LOG/scenario.log" | sed 's/^/  /'
+			[ $rc = 99 ] || lab_tails 25
+		} | sed 's/^/# /'
+	fi
+	echo "#   ${dt}s, logs: ${LAB_SCEN_LOG#"$LAB_TOP"/}"
+	if [ $rc = 99 ]; then
+		echo "Bail out! $(cat "$LAB_RUN/bailed" 2>/dev/null || echo 'lab died')"
+		grep -a -m3 -E "$LAB_CRASH_RE" "$LAB_RUN/serial.log" | sed 's/^/# /'
+		exit 1
+	fi
+	# Leave no domU behind for the next scenario.
+	DOM0_QUIET=1 dom0_run -t 120 'for d in $(xl list | awk "NR > 2 { print \$1 }"); do xl destroy "$d"; done; true' >/dev/null 2>&1
+done
+rss=$(lab_rss)
+echo "qemu-rss-mib $rss" >> "$summary"
+retries=$(wc -l < "$LAB_RUN/retries" 2>/dev/null || echo 0)
+echo "create-retries $retries" >> "$summary"
+echo "total-wall-s $((SECONDS - wall0))" >> "$summary"
+echo "# total $((SECONDS - wall0))s, QEMU peak RSS ${rss} MiB, domU create retries: $retries, summary: ${summary#"$LAB_TOP"/}"
+[ $failed = 0 ]
