@@ -18,8 +18,8 @@ DOM0_RECIPE=1
 
 # Modules dom0 loads (their dependencies are added automatically).
 MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback
-	loop bridge 9p 9pnet_virtio virtio_pci virtio_blk ext4 crc32c_generic"
-DOM0_PKGS="xen-utils-4.17 xenstore-utils kmod busybox mount e2fsprogs procps iproute2
+	loop bridge 9p 9pnet_virtio virtio_pci virtio_blk virtio_console ext4 crc32c_generic"
+DOM0_PKGS="xen-utils-4.17 xenstore-utils kmod busybox mount e2fsprogs procps iproute2 bash
 	qemu-system-xen seabios"
 
 candidate() { apt-cache policy "$1" | sed -n 's/^ *Candidate: //p'; }

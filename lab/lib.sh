@@ -127,6 +127,9 @@ lab_boot() {
 	local d=$LAB_DOM0_SET t0 xen_args dom0_args
 	rm -rf "$LAB_RUN"
 	mkdir -p "$LAB_RUN"/{ctl,console,cfg}
+	# Control doorbell: host writes "<request>\n" to ctl.in, QEMU forwards it
+	# to dom0's virtio-serial port "lab.ctl" (lab/dom0/lab-agent).
+	mkfifo "$LAB_RUN/ctl.in" "$LAB_RUN/ctl.out"
 	# Scratch disk for dom0 (/scratch): domU disk images and save files.
 	truncate -s 16G "$LAB_RUN/scratch.img"
 	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1 "$LAB_RUN/scratch.img"
@@ -143,6 +146,8 @@ lab_boot() {
 		-initrd "$d/vmlinuz $dom0_args,$d/initrd.cpio" \
 		-virtfs local,path="$LAB_BUILD",mount_tag=lab,security_model=none,id=lab \
 		-drive file="$LAB_RUN/scratch.img",if=virtio,format=raw,cache=unsafe \
+		-device virtio-serial-pci,id=vser0 -chardev pipe,id=ctl,path="$LAB_RUN/ctl" \
+		-device virtserialport,chardev=ctl,name=lab.ctl \
 		> "$LAB_RUN/qemu.log" 2>&1 < /dev/null &
 	echo $! > "$LAB_RUN/qemu.pid"
 	local end=$((SECONDS + LAB_DOM0_TIMEOUT))
@@ -164,6 +169,7 @@ lab_shutdown() {
 	local p; p=$(lab_qemu_pid)
 	lab_rss > "$LAB_RUN/qemu.rss" 2>/dev/null
 	touch "$LAB_RUN/ctl/poweroff"
+	_lab_ring poweroff
 	local end=$((SECONDS + 30))
 	while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.5; done
 	lab_kill
@@ -174,6 +180,9 @@ lab_rss() {
 	local p; p=$(lab_qemu_pid) || return 1
 	awk '/VmHWM/ { printf "%d\n", $2 / 1024 }' "/proc/$p/status"
 }
+
+# Ring dom0's doorbell (opening the FIFO read-write never blocks).
+_lab_ring() { printf '%s\n' "$1" 1<> "$LAB_RUN/ctl.in"; }
 
 # dom0_run [-t SECONDS] 'shell command': run in dom0 (cwd /lab), print its
 # output (stdout+stderr), return its exit status; 124 on timeout.
@@ -186,8 +195,9 @@ dom0_run() {
 	[ -n "${DOM0_QUIET:-}" ] || printf '%s dom0$ %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" >> "$LAB_SCEN_LOG/steps.log"
 	printf 'export PATH=/usr/local/sbin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin\n%s\n' "$*" > "$f.tmp"
 	mv "$f.tmp" "$f.cmd"
+	_lab_ring "$n"
 	end=$((SECONDS + t))
-	while [ ! -e "$f.rc" ]; do
+	while [ ! -s "$f.rc" ]; do
 		lab_check_alive
 		if [ $SECONDS -ge "$end" ]; then
 			echo "dom0_run: timeout after ${t}s: $*" >&2
@@ -198,7 +208,7 @@ dom0_run() {
 	cat "$f.out"
 	rc=$(cat "$f.rc")
 	[ -n "${DOM0_QUIET:-}" ] || [ "$rc" = 0 ] || printf '  rc=%s: %s\n' "$rc" "$(tail -n 3 "$f.out" | tr '\n' ' ')" >> "$LAB_SCEN_LOG/steps.log"
-	rm -f "$f.run" "$f.out" "$f.rc"
+	rm -f "$f.cmd" "$f.out" "$f.rc"
 	return "$rc"
 }
 
@@ -301,9 +311,11 @@ _dom_start() {
 			{ printf '%s\n' "$out" >&2; echo "xl create $name failed" > "$LAB_SCEN_LOG/reason"; return 1; }
 		lab_log "$name: xl create done in $(_since "$t0")s"
 		end=$((SECONDS + ${DOM_FIRST_OUTPUT_TIMEOUT:-180}))
+		local k=0
 		while [ -z "$(dom_log "$name" | head -c 1)" ]; do
 			lab_check_alive
-			if ! dom_exists "$name"; then
+			k=$((k + 1))
+			if [ $((k % 6)) = 0 ] && ! dom_exists "$name"; then
 				# Gone before printing anything: emulator flake, retry.
 				sleep 1
 				[ -n "$(dom_log "$name" | head -c 1)" ] && break
