@@ -9,7 +9,7 @@ pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod rsync
 	xz-utils zstd ccache python3 git
 	# hygiene checks: sparse, arm64 cross build, clang
-	sparse gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu clang lld llvm
+	python3-ply python3-git sparse gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu clang lld llvm
 	# KUnit under QEMU
 	qemu-system-x86
 )

@@ -9,6 +9,9 @@ LINUX=${LINUX:-$BUILD/linux}
 XH_CACHE=${XH_CACHE:-/var/cache/xen-hibernation}
 export CCACHE_DIR=${CCACHE_DIR:-$XH_CACHE/ccache}
 JOBS=${JOBS:-$(nproc)}
+# Debian's python3 first: the kernel's scripts (spdxcheck, kunit.py) need the
+# python3-* packages installed by scripts/deps.sh, not another interpreter.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
