@@ -10,10 +10,10 @@ set -euo pipefail
 out=$LAB_BUILD/images/guest-initrd.gz
 mkdir -p "$LAB_BUILD/images" "$LAB_CACHE"
 
-# Static fio: Debian's fio links 60+ libraries (~80 MB: ceph, gluster, rdma...),
+# Static fio, without SysV shm (the tinyconfig guest has no SYSVIPC): Debian's fio links 60+ libraries (~80 MB: ceph, gluster, rdma...),
 # far too much for a 256 MiB guest whose RAM ends up in the hibernation image.
 FIO_VER=3.33
-fio=$LAB_CACHE/fio-$FIO_VER-static
+fio=$LAB_CACHE/fio-$FIO_VER-static-noshm
 if [ ! -x "$fio" ]; then
 	lab_say "building static fio $FIO_VER from Debian source"
 	src=$LAB_BUILD/fio-src
@@ -24,7 +24,7 @@ if [ ! -x "$fio" ]; then
 	tar -C "$src" -xzf "$src/fio_$FIO_VER.orig.tar.gz"
 	(cd "$src/fio-$FIO_VER" && ./configure --build-static --disable-numa --disable-rdma --disable-rados \
 		--disable-rbd --disable-http --disable-gfapi --disable-libnfs --disable-lex --disable-pmem \
-		--disable-native --disable-xnvme --disable-libzbc --disable-tcmalloc --disable-dfs >../configure.log 2>&1 &&
+		--disable-native --disable-xnvme --disable-libzbc --disable-tcmalloc --disable-dfs --disable-shm >../configure.log 2>&1 &&
 		nice make -j"$(nproc)" fio >../make.log 2>&1) || lab_die "fio build failed (see $src)"
 	strip -o "$fio.tmp" "$src/fio-$FIO_VER/fio" && mv "$fio.tmp" "$fio"
 	rm -rf "$src"

@@ -116,6 +116,11 @@ lab_prepare() {
 	mkdir -p "$LAB_BUILD/images"
 	cp -u "$GUEST_OBJ/vmlinux" "$LAB_BUILD/images/vmlinux"
 	cp -u "$GUEST_OBJ/arch/x86/boot/bzImage" "$LAB_BUILD/images/bzImage"
+	# xvdc template: mkfs.ext4 on the host takes 0.1 s, in the guest ~10 s.
+	local e=$LAB_BUILD/images/ext4-${DOM_EXT4_MB}M.img
+	if [ ! -f "$e" ]; then
+		truncate -s "${DOM_EXT4_MB}M" "$e.tmp" && mkfs.ext4 -q -F "$e.tmp" && mv "$e.tmp" "$e"
+	fi
 }
 
 # lab_boot: boot Xen + dom0 unless this run's lab is already up.
@@ -160,6 +165,9 @@ lab_boot() {
 	[ -n "${LAB_RUNNER:-}${LAB_KEEP:-}" ] || trap lab_shutdown EXIT
 	LAB_DOM0_READY_S=$(_since "$t0")
 	echo "$LAB_DOM0_READY_S" > "$LAB_RUN/dom0.ready.s"
+	# Guest images on dom0's local disk: xl create reads them 3x faster than over 9p.
+	dom0_run "mkdir -p /scratch/img && cp /lab/images/vmlinux /lab/images/bzImage /lab/images/guest-initrd.gz /scratch/img/" >/dev/null ||
+		lab_bail "cannot stage guest images in dom0"
 	lab_log "boot: dom0 ready after ${LAB_DOM0_READY_S}s ($(awk '/^xen_version/ { print "Xen " $3 }' "$LAB_RUN/xl-info.txt"))"
 }
 
@@ -276,16 +284,16 @@ _dom_cfg() {
 		echo "name = \"$name\""
 		if [ "$DOM_TYPE" = hvm ]; then
 			echo 'type = "hvm"'
-			echo 'kernel = "/lab/images/bzImage"'
+			echo 'kernel = "/scratch/img/bzImage"'
 			echo 'device_model_version = "qemu-xen"'
 			echo 'vga = "none"'
 			echo 'vnc = 0'
 			echo 'serial = "none"'
 		else
 			echo 'type = "pvh"'
-			echo 'kernel = "/lab/images/vmlinux"'
+			echo 'kernel = "/scratch/img/vmlinux"'
 		fi
-		echo 'ramdisk = "/lab/images/guest-initrd.gz"'
+		echo 'ramdisk = "/scratch/img/guest-initrd.gz"'
 		echo "cmdline = \"$DOM_CMDLINE ${DOM_CMDLINE_EXTRA:-}\""
 		echo "memory = $DOM_MEM"
 		echo "vcpus = $vcpus"
@@ -351,7 +359,7 @@ dom_create() {
 		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name &&
 			rm -f data.img swap.img ext4.img &&
 			truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&
-			truncate -s ${DOM_EXT4_MB}M ext4.img" >/dev/null || return 1
+			cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img" >/dev/null || return 1
 	fi
 	t0=$(_now)
 	_dom_start "$name" || { lab_tails 30 >&2; return 1; }
@@ -386,7 +394,7 @@ dom_result() {
 	line=$(dom_wait_marker "$name" "@@E $id [0-9]+" "$t") || return 124
 	rc=${line##*@@E $id }
 	rc=${rc%%[!0-9]*}
-	dom_log "$name" | grep -a "@@O $id " | sed "s/^.*@@O $id //"
+	dom_log "$name" | grep -a "@@O $id " | sed "s/^.*@@O $id //; s/\r$//"
 	return "${rc:-1}"
 }
 
@@ -440,7 +448,7 @@ dom_hibernate_and_restore() {
 
 # ---------------------------------------------------------------- fio
 
-_fio_args() { echo "--name=lab --filename=/dev/xvda --ioengine=psync --direct=1 --bs=64k --size=${1:-$FIO_SIZE} --verify=crc32c"; }
+_fio_args() { echo "--name=lab --thread --filename=/dev/xvda --ioengine=psync --direct=1 --bs=64k --size=${1:-$FIO_SIZE} --verify=crc32c"; }
 
 # fio_write NAME [SIZE]: write the verify pattern (crc32c headers) to xvda.
 fio_write() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --do_verify=0 --output-format=terse --terse-version=3 >/tmp/fio-write.txt 2>&1; rc=\$?; tail -n 5 /tmp/fio-write.txt | cut -c1-200; exit \$rc" "${FIO_TIMEOUT:-300}"; }

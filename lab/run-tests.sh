@@ -121,7 +121,7 @@ for n in "${names[@]}"; do
 done
 rss=$(lab_rss)
 echo "qemu-rss-mib $rss" >> "$summary"
-retries=$(wc -l < "$LAB_RUN/retries" 2>/dev/null || echo 0)
+retries=$(cat "$LAB_RUN/retries" 2>/dev/null | wc -l)
 echo "create-retries $retries" >> "$summary"
 echo "total-wall-s $((SECONDS - wall0))" >> "$summary"
 echo "# total $((SECONDS - wall0))s, QEMU peak RSS ${rss} MiB, domU create retries: $retries, summary: ${summary#"$LAB_TOP"/}"
