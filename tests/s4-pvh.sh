@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# s4-pvh: three real hibernation cycles of a PVH guest.  Each time the domain
+# powers off and a NEW domain restores the image from xvdb.  A fio
+# write+verify loop runs on xvda across all cycles (0 verify errors); files
+# written to the ext4 on xvdc before each cycle keep their checksums, and the
+# filesystem passes e2fsck -n at the end.
+. "$(dirname "$0")/../lab/lib.sh"
+CYCLES=${S4_CYCLES:-3}
+VCPUS=${S4_VCPUS:-1}
+NAME=${S4_NAME:-pvh}
+lab_boot
+dom_create "$NAME" "$VCPUS" || fail "$NAME did not become ready"
+rings=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
+lab_log "xvda has $rings hardware queue(s)"
+[ -z "${S4_MIN_RINGS:-}" ] || [ "$rings" -ge "$S4_MIN_RINGS" ] || fail "xvda has $rings rings, want >= $S4_MIN_RINGS"
+fio_start "$NAME" 16M || fail "fio loop did not start"
+for c in $(seq 1 "$CYCLES"); do
+	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/f$c bs=64k count=32 2>/dev/null && cd /mnt/c && sha256sum f$c >> sums && sync" 120 ||
+		fail "cycle $c: writing to the ext4 on xvdc failed"
+	old=$(dom_id "$NAME")
+	dom_hibernate_and_restore "$NAME" >/dev/null || fail "cycle $c: hibernation failed: $HIB_FAIL"
+	lab_log "cycle $c: domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
+	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
+	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"
+	dom_run "$NAME" 'cd /mnt/c && sha256sum -c sums' 120 || fail "cycle $c: ext4 files changed across hibernation"
+	dom_run "$NAME" 'cat /tmp/fio.count' 60 || fail "cycle $c: guest agent dead"
+	now=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
+	lab_log "cycle $c: xvda has $now hardware queue(s)"
+done
+out=$(fio_stop "$NAME") || fail "fio loop reported errors across hibernation: $out"
+lab_log "fio loop passes/failures: $out"
+dom_run "$NAME" 'umount /mnt/c && e2fsck -n /dev/xvdc' 120 || fail "e2fsck -n /dev/xvdc reports errors"
+dom_run "$NAME" 'dmesg | grep -E "vbd-51712: .* after [0-9]+ usecs" | tail -n 6' 30 | sed 's/^/# /' >&2
+dom_destroy "$NAME"
