@@ -440,15 +440,16 @@ dom_hibernate_and_restore() {
 	esac
 	HIB_T_RESUMED=$(_since "$t1")
 	HIB_RC=${line##*@@E $id }
+	HIB_RC=${HIB_RC%%[!0-9]*}
 	lab_log "$name: resumed as domid $new after ${HIB_T_RESUMED}s (echo disk rc=$HIB_RC)"
 	[ "$new" != "$old" ] || { HIB_FAIL=same-domid; return 1; }
-	[ "${HIB_RC%% *}" = 0 ] || { HIB_FAIL="echo-disk-rc-$HIB_RC"; return 1; }
+	[ "$HIB_RC" = 0 ] || { HIB_FAIL="echo-disk-rc-$HIB_RC"; return 1; }
 	echo "$new"
 }
 
 # ---------------------------------------------------------------- fio
 
-_fio_args() { echo "--name=lab --thread --filename=/dev/xvda --ioengine=psync --direct=1 --bs=64k --size=${1:-$FIO_SIZE} --verify=crc32c"; }
+_fio_args() { echo "--name=lab --thread --filename=/dev/xvda --ioengine=psync --direct=1 --bs=${FIO_BS:-1M} --size=${1:-$FIO_SIZE} --verify=crc32c"; }
 
 # fio_write NAME [SIZE]: write the verify pattern (crc32c headers) to xvda.
 fio_write() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --do_verify=0 --output-format=terse --terse-version=3 >/tmp/fio-write.txt 2>&1; rc=\$?; tail -n 5 /tmp/fio-write.txt | cut -c1-200; exit \$rc" "${FIO_TIMEOUT:-300}"; }
