@@ -214,40 +214,46 @@ series_checks() {
 	local all x86 arm at
 	at="series at $(patch_list | tail -n 1 | sed 's|.*/||; s|\.patch$||')"
 	mapfile -t all < <(patch_list | while read -r p; do touched_files "$p"; done | sort -u | grep '\.c$')
-	# Shared code: everything but arch/x86.
-	mapfile -t arm < <(printf '%s\n' "${all[@]}" | grep -v '^arch/' | grep -E '^(drivers|kernel|include)/' | grep -v '_test\.c$' | sed 's/\.c$/.o/')
-	mapfile -t x86 < <(touched_objects "$CK/obj/guest" "${all[@]}")
-
+	# Directories of the touched C files: building a directory builds what
+	# the config enables there, so a file a variant leaves out is no error.
+	mapfile -t x86 < <(printf '%s\n' "${all[@]}" | xargs -r -n1 dirname | sort -u | sed 's|$|/|')
+	# Shared code: everything but arch/.
+	mapfile -t arm < <(printf '%s\n' "${x86[@]}" | grep -v '^arch/')
 	if want arm64; then
 		if ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- build_objects arm64 \
 			"$TOP/kernel/configs/arm64-xen.config" "${arm[@]}"; then
-			ok "$at: arm64 build of ${#arm[@]} touched objects, no warnings"
+			ok "$at: arm64 build of ${arm[*]}, no warnings"
 		else
 			notok "$at: arm64 build of touched objects" "$(cat "$LOGS/arm64.warnings" "$LOGS/arm64.err" 2>/dev/null | tail -n 20)"
 		fi
 	fi
 	if want clang; then
 		if LLVM=1 build_objects clang "$TOP/kernel/configs/xen-guest.config" "${x86[@]}"; then
-			ok "$at: clang (LLVM=1) build of ${#x86[@]} touched objects, no warnings"
+			ok "$at: clang (LLVM=1) build of ${x86[*]}, no warnings"
 		else
 			notok "$at: clang (LLVM=1) build of touched objects" "$(cat "$LOGS/clang.warnings" "$LOGS/clang.err" 2>/dev/null | tail -n 20)"
 		fi
 	fi
 	if want variants; then
-		if build_guest nohib '# CONFIG_HIBERNATION is not set'; then
-			ok "$at: guest config with HIBERNATION=n builds"
+		# Compile every object the series touches in each variant: that is
+		# where an #ifdef can go wrong.  Full links would cost a whole kernel
+		# build each, for code the series does not change.
+		if build_objects nohib <(cat "$TOP/kernel/configs/xen-guest.config"; echo '# CONFIG_HIBERNATION is not set') \
+			"${x86[@]}"; then
+			ok "$at: guest config with HIBERNATION=n builds the touched directories"
 		else
-			notok "$at: guest config with HIBERNATION=n builds" "$(tail -n 20 "$LOGS/nohib.err")"
+			notok "$at: guest config with HIBERNATION=n builds the touched directories" "$(cat "$LOGS/nohib.warnings" "$LOGS/nohib.err" 2>/dev/null | tail -n 20)"
 		fi
-		if KBUILD_EXTRA= TARGETS="vmlinux modules" build_guest blkm 'CONFIG_MODULES=y' 'CONFIG_XEN_BLKDEV_FRONTEND=m'; then
-			ok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds"
+		if build_objects blkm <(cat "$TOP/kernel/configs/xen-guest.config"; printf '%s\n' CONFIG_MODULES=y CONFIG_XEN_BLKDEV_FRONTEND=m) \
+			modules_prepare drivers/block/xen-blkfront.o; then
+			ok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds xen-blkfront"
 		else
-			notok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds" "$(tail -n 20 "$LOGS/blkm.err")"
+			notok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds xen-blkfront" "$(cat "$LOGS/blkm.warnings" "$LOGS/blkm.err" 2>/dev/null | tail -n 20)"
 		fi
 		if ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- build_objects arm64-nosleep \
 			<(cat "$TOP/kernel/configs/arm64-xen.config"; printf '%s\n' '# CONFIG_SUSPEND is not set' '# CONFIG_HIBERNATION is not set') \
 			"${arm[@]}"; then
-			ok "$at: PM_SLEEP=n (arm64, SUSPEND=n HIBERNATION=n) builds the touched objects"
+			ok "$at: PM_SLEEP=n (arm64, SUSPEND=n HIBERNATION=n) builds the touched directories"
 		else
 			notok "$at: PM_SLEEP=n build" "$(cat "$LOGS/arm64-nosleep.warnings" "$LOGS/arm64-nosleep.err" 2>/dev/null | tail -n 20)"
 		fi
