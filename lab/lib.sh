@@ -20,7 +20,7 @@ mkdir -p "$LAB_SCEN_LOG"
 
 # Domain defaults (override per call through the environment).
 DOM_TYPE=${DOM_TYPE:-pvh}
-DOM_MEM=${DOM_MEM:-256}
+DOM_MEM=${DOM_MEM:-192}
 DOM_DATA_MB=${DOM_DATA_MB:-256}
 DOM_SWAP_MB=${DOM_SWAP_MB:-384}
 DOM_EXT4_MB=${DOM_EXT4_MB:-64}

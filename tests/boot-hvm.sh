@@ -3,7 +3,7 @@
 # qemu-system-xen in dom0, direct kernel boot of the bzImage).
 . "$(dirname "$0")/../lab/lib.sh"
 lab_boot
-dom0_run 'ls /usr/bin/qemu-system-i386 /usr/lib/xen-4.17/boot/hvmloader' >/dev/null ||
+dom0_run 'ls /usr/libexec/xen-qemu-system-i386 /usr/lib/xen-4.17/boot/hvmloader' >/dev/null ||
 	skip "no device model / hvmloader in dom0"
 if ! DOM_TYPE=hvm DOM_READY_TIMEOUT=${HVM_READY_TIMEOUT:-300} dom_create hvm1; then
 	reason=$(cat "$LAB_SCEN_LOG/reason" 2>/dev/null)
