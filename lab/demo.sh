@@ -30,12 +30,15 @@ report() {
 		grep -a -E 'PM: (hibernation|Image|Creating|Saving|Loading|Read|Restoring|Basic|Preparing|Syncing|Freezing|Filesystems|Wrote|Using|Marking|resume|.*complete after)|@@RESUMED|Failed to release watch|Bad page state|blkfront|xenbus' "$log" |
 			sed -E 's/^\[[0-9: .-]+\] //' | cut -c1-150 | head -n 60 | sed 's/^/  /'
 		echo
-		echo "PM callback times per device (pm_print_times; slowest first)"
-		grep -a -E 'returned -?[0-9]+ after [0-9]+ usecs' "$log" | sed -E 's/^\[[0-9: .-]+\] //; s/^\[ *[0-9.]+\] //' |
-			awk '{ u = $(NF-1); dev = $1 " " $2; cb = $3; sub(/\+0x.*/, "", cb); rc = $5
-				printf "%10d us  %-28s %-32s rc=%s\n", u, dev, cb, rc }' | sort -rn | head -n 25 | sed 's/^/  /'
+		echo "PM callback times per device (pm_print_times, in order; callbacks >= ${PM_MIN_US:-1000} us)"
+		grep -a -E 'returned -?[0-9]+ after [0-9]+ usecs' "$log" |
+			sed -E 's/^\[[0-9: -]+\] //; s/^\[ *[0-9.]+\] //; s/^([^ ]+ [^ ]+): (PM: )?([^ ]+) returned (-?[0-9]+) after ([0-9]+) usecs.*/\5|\1|\3|\4/' |
+			awk -F'|' -v min="${PM_MIN_US:-1000}" 'NF == 4 && $1 >= min { cb = $3; sub(/\+0x.*/, "", cb)
+				printf "  %10.1f ms  %-26s %-30s rc=%s\n", $1 / 1000, $2, cb, $4 }'
 		n=$(grep -a -c -E 'returned -?[0-9]+ after [0-9]+ usecs' "$log")
-		echo "  ($n callbacks timed; full list in ${log#"$LAB_TOP"/})"
+		echo "  ($n callbacks timed in all; full log: ${log#"$LAB_TOP"/})"
+		echo "Phase totals"
+		grep -a -E 'PM: .* (complete|done) after [0-9.]+ msecs' "$log" | sed -E 's/^\[[0-9: -]+\] //' | cut -c1-100 | sed 's/^/  /'
 		echo
 	fi
 	echo "Result: $verdict${detail:+ ($detail)}"

@@ -10,6 +10,6 @@ fi
 echo "$out" | tail -n 20
 echo "$out" | grep -q 'never reported ready' || fail "no timeout message from dom_create"
 echo "$out" | grep -q -- '----- domU console' || fail "no console tails in the failure output"
-echo "$out" | grep -q 'Linux version' || fail "console tails do not show the guest's console"
+echo "$out" | grep -A3 -- '----- domU console.*guest-st1.log' | grep -q '^  \[' || fail "console tails do not show the guest's console"
 rm -f "$LAB_SCEN_LOG/reason"
 dom_destroy st1
