@@ -248,9 +248,12 @@ dom_log() {
 dom_wait_marker() {
 	local name=$1 re=$2 t=${3:-$DOM_READY_TIMEOUT} end line
 	end=$((SECONDS + t))
+	local log
 	while :; do
-		line=$(dom_log "$name" | grep -a -m1 -E -- "$re") && { printf '%s\n' "$line"; return 0; }
-		if dom_log "$name" | grep -a -q -E 'Kernel panic|Oops:|BUG: kernel'; then
+		# No "dom_log | grep -m1": under pipefail the SIGPIPE would read as no match.
+		log=$(dom_log "$name")
+		line=$(grep -a -m1 -E -- "$re" <<< "$log") && { printf '%s\n' "$line"; return 0; }
+		if grep -a -q -E 'Kernel panic|Oops:|BUG: kernel' <<< "$log"; then
 			echo "dom_wait_marker: $name: guest panic/oops while waiting for /$re/" >&2
 			return 2
 		fi
@@ -457,13 +460,14 @@ fio_write() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --do_verify=0 -
 # fio_verify NAME [SIZE]: verify what fio_write wrote; non-zero on any error.
 fio_verify() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --verify_only --verify_fatal=1 >/tmp/fio-verify.txt 2>&1; rc=\$?; grep -E 'verify|err=|bad|crc' /tmp/fio-verify.txt | head -n 8; exit \$rc" "${FIO_TIMEOUT:-300}"; }
 
-# fio_start NAME [SIZE]: background loop of write+verify passes on xvda.
+# fio_start NAME [SIZE]: background loop of write+verify passes on xvda, at
+# FIO_LOOP_OFFSET (128M), clear of the fio_write/fio_verify pattern at 0.
 fio_start() {
 	dom_run "$1" "rm -f /tmp/fio.stop /tmp/fio.done /tmp/fio.count /tmp/fio.fail.*
 cat > /tmp/fioloop.sh <<'EOF'
 i=0; f=0
 while [ ! -e /tmp/fio.stop ]; do
-	fio $(_fio_args "${2:-16M}") --rw=write --do_verify=1 --verify_fatal=1 > /tmp/fio.last 2>&1 || { f=\$((f+1)); cp /tmp/fio.last /tmp/fio.fail.\$i; }
+	fio $(_fio_args "${2:-16M}") --offset=${FIO_LOOP_OFFSET:-128M} --rw=write --do_verify=1 --verify_fatal=1 > /tmp/fio.last 2>&1 || { f=\$((f+1)); cp /tmp/fio.last /tmp/fio.fail.\$i; }
 	i=\$((i+1)); echo \"\$i \$f\" > /tmp/fio.count
 done
 echo done > /tmp/fio.done
