@@ -310,6 +310,10 @@ _dom_cfg() {
 	} > "$cfg"
 }
 
+# First byte the guest itself printed since the cursor (xenconsoled writes
+# "Logfile Opened" as soon as the domain exists).
+_dom_guest_output() { dom_log "$1" | grep -a -v -E '^(\[[^]]*\] )?Logfile (Opened|Closed)' | head -c 1; }
+
 # _dom_start NAME: xl create from the existing config; retry (up to
 # LAB_MAX_RETRIES) when the domain dies before its first console line
 # (QEMU 7.2 nested-SVM triple faults, lab-notes pitfall 2).  Sets DOM_ID.
@@ -323,13 +327,13 @@ _dom_start() {
 		lab_log "$name: xl create done in $(_since "$t0")s"
 		end=$((SECONDS + ${DOM_FIRST_OUTPUT_TIMEOUT:-180}))
 		local k=0
-		while [ -z "$(dom_log "$name" | head -c 1)" ]; do
+		while [ -z "$(_dom_guest_output "$name")" ]; do
 			lab_check_alive
 			k=$((k + 1))
 			if [ $((k % 6)) = 0 ] && ! dom_exists "$name"; then
 				# Gone before printing anything: emulator flake, retry.
 				sleep 1
-				[ -n "$(dom_log "$name" | head -c 1)" ] && break
+				[ -n "$(_dom_guest_output "$name")" ] && break
 				attempt=$((attempt + 1))
 				DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
 				echo "$(date -u +%T) $LAB_SCENARIO $name" >> "$LAB_RUN/retries"
