@@ -24,7 +24,7 @@ DOM_MEM=${DOM_MEM:-192}
 DOM_DATA_MB=${DOM_DATA_MB:-256}
 DOM_SWAP_MB=${DOM_SWAP_MB:-384}
 DOM_EXT4_MB=${DOM_EXT4_MB:-64}
-DOM_CMDLINE=${DOM_CMDLINE:-console=hvc0 resume=/dev/xvdb resumewait no_console_suspend pm_debug_messages}
+DOM_CMDLINE=${DOM_CMDLINE:-console=hvc0 resume=/dev/xvdb resumewait no_console_suspend pm_debug_messages xen.fifo_events=0}
 DOM_READY_TIMEOUT=${DOM_READY_TIMEOUT:-240}
 DOM_RUN_TIMEOUT=${DOM_RUN_TIMEOUT:-120}
 FIO_SIZE=${FIO_SIZE:-64M}
@@ -116,6 +116,7 @@ lab_prepare() {
 	mkdir -p "$LAB_BUILD/images"
 	cp -u "$GUEST_OBJ/vmlinux" "$LAB_BUILD/images/vmlinux"
 	cp -u "$GUEST_OBJ/arch/x86/boot/bzImage" "$LAB_BUILD/images/bzImage"
+	cp -u "$GUEST_OBJ/System.map" "$LAB_BUILD/images/System.map"
 	# xvdc template: mkfs.ext4 on the host takes 0.1 s, in the guest ~10 s.
 	local e=$LAB_BUILD/images/ext4-${DOM_EXT4_MB}M.img
 	if [ ! -f "$e" ]; then
@@ -260,10 +261,41 @@ dom_wait_marker() {
 		lab_check_alive
 		if [ $SECONDS -ge "$end" ]; then
 			echo "dom_wait_marker: $name: timeout after ${t}s waiting for /$re/" >&2
+			dom_diagnose "$name"
 			return 124
 		fi
 		sleep 0.3
 	done
+}
+
+# dom_diagnose NAME: after a timeout, record where the guest is stuck: its
+# blocked tasks (sysrq w, typed as ^O w on its PV console, handled by the
+# kernel even when the agent is busy) and the xenbus states of its disks
+# (frontend and backend), in the scenario log.  Once per scenario.
+dom_diagnose() {
+	local name=$1 id
+	[ -e "$LAB_SCEN_LOG/diagnosed" ] && return 0
+	: > "$LAB_SCEN_LOG/diagnosed"
+	id=$(dom_id "$name")
+	[ -n "$id" ] || return 0
+	DOM0_QUIET=1 dom0_run -t 30 "domcon $id \"\$(printf '\\017w')\"" >/dev/null 2>&1
+	{
+		echo "# xenbus states of domain $id (frontend / backend):"
+		DOM0_QUIET=1 dom0_run -t 30 "for f in \$(xenstore-list /local/domain/$id/device/vbd 2>/dev/null); do
+			b=\$(xenstore-read /local/domain/$id/device/vbd/\$f/backend)
+			echo \"vbd \$f: frontend \$(xenstore-read /local/domain/$id/device/vbd/\$f/state)\" \
+				\"backend \$(xenstore-read \$b/state)\" \
+				\"queues \$(xenstore-read /local/domain/$id/device/vbd/\$f/multi-queue-num-queues 2>/dev/null || echo 1)\"
+		done" 2>&1
+		echo "# vCPUs of domain $id (xenctx; symbols from the guest's System.map):"
+		DOM0_QUIET=1 dom0_run -t 60 "for v in \$(seq 0 \$((\$(xl list $id | awk 'NR == 2 { print \$4 }') - 1))); do
+			echo vcpu \$v:; /usr/lib/xen-4.17/bin/xenctx -s /lab/images/System.map -S $id \$v 2>&1 | head -n 40
+		done" 2>&1
+	} | sed 's/^/# /' | tee -a "$LAB_SCEN_LOG/steps.log" >&2
+	# Xen's view of the domain's event channels, into the serial log.
+	DOM0_QUIET=1 dom0_run -t 30 "xl debug-keys e" >/dev/null 2>&1
+	sleep 3	# let the guest print its task dump before the tails are taken
+	echo "# blocked tasks (sysrq w): see the domU console log" >&2
 }
 
 dom_id() { dom0_run -t 30 "xl domid $1" 2>/dev/null | tr -d '\r\n '; }
