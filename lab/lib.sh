@@ -277,7 +277,9 @@ dom_diagnose() {
 	[ -e "$LAB_SCEN_LOG/diagnosed" ] && return 0
 	: > "$LAB_SCEN_LOG/diagnosed"
 	id=$(dom_id "$name")
-	[ -n "$id" ] || return 0
+	case $id in
+	'' | *[!0-9]*) echo "# $name: no such domain any more (crashed or destroyed): see the serial log" >&2; return 0 ;;
+	esac
 	DOM0_QUIET=1 dom0_run -t 30 "domcon $id \"\$(printf '\\017w')\"" >/dev/null 2>&1
 	{
 		echo "# xenbus states of domain $id (frontend / backend):"

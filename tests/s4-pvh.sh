@@ -22,7 +22,12 @@ for c in $(seq 1 "$CYCLES"); do
 	lab_log "cycle $c: domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
 	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
 	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"
-	dom_run "$NAME" 'cd /mnt/c && sha256sum -c sums' 120 || fail "cycle $c: ext4 files changed across hibernation"
+	dom_run "$NAME" 'cd /mnt/c && sha256sum -c sums' 120
+	case $? in
+	0) ;;
+	124) fail "cycle $c: guest stopped answering after resume" ;;
+	*) fail "cycle $c: ext4 files changed across hibernation" ;;
+	esac
 	dom_run "$NAME" 'cat /tmp/fio.count' 60 || fail "cycle $c: guest agent dead"
 	now=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
 	lab_log "cycle $c: xvda has $now hardware queue(s)"
