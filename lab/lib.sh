@@ -45,7 +45,10 @@ _since() { awk -v a="$1" -v b="$(_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # fail REASON: the scenario failed (reason goes to the TAP line for TODO tests).
 fail() {
-	printf '%s\n' "$*" > "$LAB_SCEN_LOG/reason"
+	local why
+	# Keep the lower layer's more precise reason (dom_create's, say).
+	why=$(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)
+	printf '%s\n' "$*${why:+ ($why)}" > "$LAB_SCEN_LOG/reason"
 	lab_log "FAIL: $*"
 	exit 1
 }
@@ -65,6 +68,9 @@ lab_running() { local p; p=$(lab_qemu_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev
 
 # Print the last lines of every console: Xen serial (with dom0's hvc0), dom0
 # agent/dmesg if reachable, and each domU log.
+# lab_tails [N [GUEST_LOG_DIR]]: the last N lines of Xen's serial log, dom0's
+# dmesg and the domU consoles (those in GUEST_LOG_DIR, e.g. one scenario's
+# slices, or every console of this lab run).
 lab_tails() {
 	local n=${1:-25} f
 	echo "----- Xen serial + dom0 console (last $n lines): $LAB_RUN/serial.log"
@@ -73,7 +79,7 @@ lab_tails() {
 		echo "----- dom0 dmesg (last $n lines)"
 		DOM0_QUIET=1 dom0_run -t 20 "dmesg | tail -n $n; echo; xl list" 2>/dev/null | sed 's/^/  /'
 	fi
-	for f in "$LAB_RUN"/console/guest-*.log; do
+	for f in "${2:-$LAB_RUN/console}"/guest-*.log; do
 		[ -e "$f" ] || continue
 		echo "----- domU console (last $n lines): $f"
 		tail -n "$n" "$f" | sed 's/^/  /'
@@ -249,7 +255,8 @@ dom_log() {
 dom_wait_marker() {
 	local name=$1 re=$2 t=${3:-$DOM_READY_TIMEOUT} end line
 	end=$((SECONDS + t))
-	local log
+	local log ser_off tf=0
+	ser_off=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 	while :; do
 		# No "dom_log | grep -m1": under pipefail the SIGPIPE would read as no match.
 		log=$(dom_log "$name")
@@ -259,6 +266,17 @@ dom_wait_marker() {
 			return 2
 		fi
 		lab_check_alive
+		# A triple fault ends the domain (on_reboot=destroy): do not wait
+		# for the timeout when it was this one's.
+		line=$(tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -c 'Triple fault')
+		if [ "$line" -gt "$tf" ]; then
+			tf=$line
+			if ! dom_exists "$name"; then
+				echo "dom_wait_marker: $name: the domain triple-faulted while waiting for /$re/" >&2
+				tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -A4 'Triple fault' | sed 's/^/# /' >&2
+				return 3
+			fi
+		fi
 		if [ $SECONDS -ge "$end" ]; then
 			echo "dom_wait_marker: $name: timeout after ${t}s waiting for /$re/" >&2
 			dom_diagnose "$name"
@@ -334,6 +352,10 @@ _dom_cfg() {
 		echo "cmdline = \"$DOM_CMDLINE ${DOM_CMDLINE_EXTRA:-}\""
 		echo "memory = $DOM_MEM"
 		echo "vcpus = $vcpus"
+		# Xen emulates RDTSC when the TSC is not invariant, as it is not
+		# under QEMU; every pvclock read then exits to Xen and re-enters
+		# the guest through QEMU's nested SVM (lab/README.md, pitfalls).
+		echo "tsc_mode = \"${DOM_TSC_MODE:-native}\""
 		echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=/scratch/$name/data.img',"
 		echo "         'format=raw,vdev=xvdb,access=rw,target=/scratch/$name/swap.img',"
 		echo "         'format=raw,vdev=xvdc,access=rw,target=/scratch/$name/ext4.img' ]"
@@ -388,6 +410,16 @@ _dom_start() {
 	done
 }
 
+# dom_tails NAME [N]: the last N lines of Xen's serial log and of NAME's
+# console since its cursor (what a failed create or boot left behind).
+dom_tails() {
+	local n=${2:-30}
+	echo "----- Xen serial (last $n lines): $LAB_RUN/serial.log"
+	tail -n "$n" "$LAB_RUN/serial.log" 2>/dev/null | sed 's/^/  /'
+	echo "----- domU console (last $n lines): $LAB_RUN/console/guest-$1.log"
+	dom_log "$1" | tail -n "$n" | sed 's/^/  /'
+}
+
 # dom_create NAME [VCPUS] [extra xl cfg lines...]: fresh disks, boot, wait for
 # the guest's @@READY.  Sets DOM_ID; returns non-zero (with console tails on
 # stderr) on failure.  Env: DOM_TYPE=pvh|hvm, DOM_MEM, DOM_CMDLINE_EXTRA,
@@ -403,11 +435,19 @@ dom_create() {
 			cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img" >/dev/null || return 1
 	fi
 	t0=$(_now)
-	_dom_start "$name" || { lab_tails 30 >&2; return 1; }
-	if ! line=$(dom_wait_marker "$name" '@@READY' "$DOM_READY_TIMEOUT"); then
-		echo "$name: no @@READY marker within ${DOM_READY_TIMEOUT}s" > "$LAB_SCEN_LOG/reason"
-		echo "dom_create: $name: guest never reported ready (timeout ${DOM_READY_TIMEOUT}s)" >&2
-		lab_tails 30 >&2
+	_dom_start "$name" || { dom_tails "$name" >&2; return 1; }
+	local why=
+	line=$(dom_wait_marker "$name" '@@READY' "$DOM_READY_TIMEOUT")
+	case $? in
+	0) ;;
+	2) why="$name: panic or oops while booting" ;;
+	3) why="$name: triple fault while booting" ;;
+	*) why="$name: no @@READY marker within ${DOM_READY_TIMEOUT}s" ;;
+	esac
+	if [ -n "$why" ]; then
+		echo "$why" > "$LAB_SCEN_LOG/reason"
+		echo "dom_create: $name: guest never reported ready" >&2
+		dom_tails "$name" >&2
 		return 1
 	fi
 	DOM_READY_S=$(_since "$t0")
@@ -447,12 +487,20 @@ dom_run() {
 	dom_result "$1" "$id" "${3:-$DOM_RUN_TIMEOUT}"
 }
 
+# _hib_explain NAME: after a fresh boot where a resume was expected, the
+# console lines that say why: the end of the image write in the old domain
+# and what the new kernel found on the resume device.
+_hib_explain() {
+	dom_log "$1" | grep -a -E 'PM: |swsusp|hibernat|resume|[Ss]wap|xvdb|blkfront|Xen hibernation' |
+		grep -a -v -E 'calling |returned |progress: ' | tail -n 40 | sed 's/^/# /' | tee -a "$LAB_SCEN_LOG/steps.log" >&2
+}
+
 # dom_hibernate_and_restore NAME: echo disk in the guest, wait for the domain
 # to power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
-# HIB_FAIL to one of: no-poweroff, no-resume (fresh boot), resume-timeout,
-# and returns non-zero.  Timeline in HIB_T_* (seconds).
+# HIB_FAIL to one of: no-poweroff, crashed, triple-fault, no-resume (fresh
+# boot), resume-timeout, and returns non-zero.  Timeline in HIB_T_* (seconds).
 dom_hibernate_and_restore() {
 	local name=$1 old new id t0 t1 line
 	HIB_FAIL=
@@ -469,6 +517,14 @@ dom_hibernate_and_restore() {
 	*) HIB_FAIL=no-poweroff; lab_log "$name: domain did not power off after echo disk"; return 1 ;;
 	esac
 	HIB_T_OFF=$(_since "$t0")
+	# A triple fault "reboots" the domain, and on_reboot=destroy makes
+	# that look like the power-off that ends a hibernation.
+	if grep -a -q -E "\(XEN\) d${old}v[0-9]+ Triple fault" "$LAB_RUN/serial.log"; then
+		HIB_FAIL=triple-fault
+		lab_log "$name: domain $old triple-faulted during hibernation after ${HIB_T_OFF}s (serial log)"
+		dom_log "$name" | grep -a -v -E 'calling |returned ' | tail -n 12 | sed 's/^/# last console: /' >&2
+		return 1
+	fi
 	lab_log "$name: domain $old powered off after ${HIB_T_OFF}s"
 	t1=$(_now)
 	_dom_start "$name" || { HIB_FAIL=create; return 1; }
@@ -477,7 +533,11 @@ dom_hibernate_and_restore() {
 	line=$(dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}") ||
 		{ HIB_FAIL=resume-timeout; lab_log "$name: no resume marker"; return 1; }
 	case $line in
-	*@@READY*) HIB_FAIL=no-resume; lab_log "$name: fresh boot instead of resume"; return 1 ;;
+	*@@READY*)
+		HIB_FAIL=no-resume
+		lab_log "$name: fresh boot instead of resume"
+		_hib_explain "$name"
+		return 1 ;;
 	esac
 	HIB_T_RESUMED=$(_since "$t1")
 	HIB_RC=${line##*@@E $id }

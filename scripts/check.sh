@@ -24,6 +24,7 @@ logdir=$BUILD/check-logs
 mkdir -p "$logdir"
 start=$(date +%s)
 passed=0 failed=0 skipped=0
+: > "$logdir/failures"
 
 stage() {	# stage NAME COMMAND...
 	local name=$1 t0 rc log=$logdir/$1.tap
@@ -48,6 +49,7 @@ stage() {	# stage NAME COMMAND...
 		f=1
 	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	grep -E '^not ok' "$log" | grep -vE '# TODO' | sed "s/^/$name: /" >> "$logdir/failures"
 	echo "# ---- $name: $p passed, $f failed, $s skipped in $(( $(date +%s) - t0 )) s"
 }
 
@@ -81,5 +83,7 @@ else
 fi
 
 echo "# total time $(( $(date +%s) - start )) s"
+# The failures again, last: a CI log is often read from its tail only.
+[ -s "$logdir/failures" ] && sed 's/^/# FAILED /' "$logdir/failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

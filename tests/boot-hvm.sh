@@ -6,9 +6,8 @@ lab_boot
 dom0_run 'ls /usr/libexec/xen-qemu-system-i386 /usr/lib/xen-4.17/boot/hvmloader' >/dev/null ||
 	skip "no device model / hvmloader in dom0"
 if ! DOM_TYPE=hvm DOM_READY_TIMEOUT=${HVM_READY_TIMEOUT:-300} dom_create hvm1; then
-	reason=$(cat "$LAB_SCEN_LOG/reason" 2>/dev/null)
 	dom0_run 'tail -n 30 /var/log/xen/qemu-dm-hvm1.log' 2>/dev/null | sed 's/^/qemu-dm: /'
-	fail "HVM guest did not become ready: $reason"
+	fail "HVM guest did not become ready"
 fi
 lab_metric domU-ready-s "$DOM_READY_S"
 out=$(dom_run hvm1 'cat /sys/block/xvda/size; uname -r') || fail "agent failed: $out"
