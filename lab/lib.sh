@@ -255,7 +255,7 @@ dom_log() {
 dom_wait_marker() {
 	local name=$1 re=$2 t=${3:-$DOM_READY_TIMEOUT} end line
 	end=$((SECONDS + t))
-	local log ser_off tf=0
+	local log ser_off nf tf=0
 	ser_off=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 	while :; do
 		# No "dom_log | grep -m1": under pipefail the SIGPIPE would read as no match.
@@ -268,9 +268,9 @@ dom_wait_marker() {
 		lab_check_alive
 		# A triple fault ends the domain (on_reboot=destroy): do not wait
 		# for the timeout when it was this one's.
-		line=$(tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -c 'Triple fault')
-		if [ "$line" -gt "$tf" ]; then
-			tf=$line
+		nf=$(tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -c 'Triple fault')
+		if [ "$nf" -gt "$tf" ]; then
+			tf=$nf
 			if ! dom_exists "$name"; then
 				echo "dom_wait_marker: $name: the domain triple-faulted while waiting for /$re/" >&2
 				tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -A4 'Triple fault' | sed 's/^/# /' >&2
