@@ -588,3 +588,67 @@ cat /tmp/fio.count; for x in /tmp/fio.fail.*; do [ -e "$x" ] && grep -E "verify|
 	read -r p f <<< "$(printf '%s\n' "$out" | head -n 1)"
 	[ "${p:-0}" -ge 1 ] && [ "${f:-1}" = 0 ]
 }
+
+# ---------------------------------------------------------------- network
+# Guests get a vif on dom0's bridge xenbr0 (10.99.0.1, lab/dom0/init); the
+# guest is 10.99.0.2.  Nothing leaves the QEMU machine.
+
+NET_GUEST_IP=10.99.0.2
+NET_DOM0_IP=10.99.0.1
+# xl config line for dom_create.
+net_vif() { echo "vif = [ 'bridge=xenbr0,mac=${1:-00:16:3e:5a:00:02}' ]"; }
+
+# net_up NAME: address the guest's eth0 and check that dom0 answers.
+net_up() {
+	dom_run "$1" "ip addr add $NET_GUEST_IP/24 dev eth0 && ip link set eth0 up &&
+		i=0; until ping -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 20 ] && exit 1; done; echo up" 60
+}
+
+# net_stream_start NAME MIB: dom0 sends MIB MiB of random data (checksummed
+# on both ends) over TCP to the guest, at most ~5 MiB/s so that the stream
+# outlasts a hibernation started in its middle.  The guest records the
+# received size and sha256 when the sender closes.
+net_stream_start() {
+	local name=$1 mib=$2
+	dom0_run -t 120 "head -c ${mib}M /dev/urandom > /scratch/net.bin && sha256sum < /scratch/net.bin | cut -d' ' -f1 > /scratch/net.sum
+cat > /scratch/net-send.sh <<'EOS'
+#!/bin/sh
+i=0
+while [ \$i -lt $mib ]; do
+	dd if=/scratch/net.bin bs=1M skip=\$i count=1 2>/dev/null || exit 1
+	i=\$((i + 1))
+	[ \$((i % 5)) = 0 ] && sleep 1
+done
+EOS
+chmod +x /scratch/net-send.sh" >/dev/null || return 1
+	dom_run "$name" "rm -f /tmp/net.sum /tmp/net.dd
+cat > /tmp/net-recv.sh <<'EOS'
+#!/bin/sh
+dd bs=65536 2>/tmp/net.dd | sha256sum | cut -d' ' -f1 > /tmp/net.sum.tmp && mv /tmp/net.sum.tmp /tmp/net.sum
+EOS
+chmod +x /tmp/net-recv.sh
+nc -l -p 5001 -e /tmp/net-recv.sh </dev/null >/dev/null 2>&1 &
+echo listening" 30 >/dev/null || return 1
+	dom0_run -t 30 "(busybox nc -w 10 $NET_GUEST_IP 5001 -e /scratch/net-send.sh > /scratch/net-send.log 2>&1; echo \$? > /scratch/net-send.rc) > /dev/null 2>&1 &
+echo started" >/dev/null
+}
+
+# net_rx_bytes NAME: bytes received on the guest's eth0.
+net_rx_bytes() { dom_run "$1" "cat /sys/class/net/eth0/statistics/rx_bytes" 30 | tr -d '\r'; }
+
+# net_stream_check NAME TIMEOUT: wait for the stream's end; succeed when the
+# guest's checksum matches dom0's.
+net_stream_check() {
+	local name=$1 t=$2 want got
+	want=$(dom0_run "cat /scratch/net.sum" | tr -d '\r\n ')
+	got=$(dom_run "$name" "i=0; until [ -s /tmp/net.sum ]; do i=\$((i+1)); [ \$i -ge $((t * 2)) ] && exit 1; sleep 0.5; done; cat /tmp/net.sum" $((t + 30)) | tr -d '\r\n ') ||
+		{ echo "stream did not end within ${t}s"; return 1; }
+	[ -n "$want" ] && [ "$got" = "$want" ] || { echo "sha256 dom0 $want guest $got"; return 1; }
+	echo "sha256 $got, $(dom_run "$name" 'tail -n 1 /tmp/net.dd' 30 | tr -d '\r')"
+}
+
+# net_ping_gap NAME: seconds (guest clock) until the guest's first answered
+# ping to dom0 (one-second tries, at most 60).
+net_ping_gap() {
+	dom_run "$1" "t0=\$(date +%s); i=0; until ping -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 60 ] && exit 1; done; echo \$((\$(date +%s) - t0))" 90 | tr -d '\r'
+}
