@@ -594,6 +594,14 @@ cat /tmp/fio.count; for x in /tmp/fio.fail.*; do [ -e "$x" ] && grep -E "verify|
 # guest is 10.99.0.2.  Nothing leaves the QEMU machine.
 
 NET_GUEST_IP=10.99.0.2
+# _net_run NAME CMD TIMEOUT: dom_run without carriage returns, keeping its rc.
+_net_run() {
+	local out rc
+	out=$(dom_run "$@")
+	rc=$?
+	printf '%s\n' "${out//$'\r'/}"
+	return $rc
+}
 NET_DOM0_IP=10.99.0.1
 # xl config line for dom_create.
 net_vif() { echo "vif = [ 'bridge=xenbr0,mac=${1:-00:16:3e:5a:00:02}' ]"; }
@@ -634,21 +642,22 @@ echo started" >/dev/null
 }
 
 # net_rx_bytes NAME: bytes received on the guest's eth0.
-net_rx_bytes() { dom_run "$1" "cat /sys/class/net/eth0/statistics/rx_bytes" 30 | tr -d '\r'; }
+net_rx_bytes() { _net_run "$1" "cat /sys/class/net/eth0/statistics/rx_bytes" 30; }
 
 # net_stream_check NAME TIMEOUT: wait for the stream's end; succeed when the
 # guest's checksum matches dom0's.
 net_stream_check() {
 	local name=$1 t=$2 want got
-	want=$(dom0_run "cat /scratch/net.sum" | tr -d '\r\n ')
-	got=$(dom_run "$name" "i=0; until [ -s /tmp/net.sum ]; do i=\$((i+1)); [ \$i -ge $((t * 2)) ] && exit 1; sleep 0.5; done; cat /tmp/net.sum" $((t + 30)) | tr -d '\r\n ') ||
-		{ echo "stream did not end within ${t}s"; return 1; }
+	want=$(dom0_run "cat /scratch/net.sum") || { echo "no checksum in dom0"; return 1; }
+	want=${want//[$'\r\n ']/}
+	got=$(_net_run "$name" "i=0; until [ -s /tmp/net.sum ]; do i=\$((i+1)); [ \$i -ge $((t * 2)) ] && exit 1; sleep 0.5; done; cat /tmp/net.sum" $((t + 30))) ||
+		{ echo "stream did not end within ${t}s ($(_net_run "$name" 'cat /sys/class/net/eth0/statistics/rx_bytes' 30) bytes received on eth0)"; return 1; }
 	[ -n "$want" ] && [ "$got" = "$want" ] || { echo "sha256 dom0 $want guest $got"; return 1; }
-	echo "sha256 $got, $(dom_run "$name" 'tail -n 1 /tmp/net.dd' 30 | tr -d '\r')"
+	echo "sha256 $got, $(_net_run "$name" 'tail -n 1 /tmp/net.dd' 30)"
 }
 
 # net_ping_gap NAME: seconds (guest clock) until the guest's first answered
 # ping to dom0 (one-second tries, at most 60).
 net_ping_gap() {
-	dom_run "$1" "t0=\$(date +%s); i=0; until ping -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 60 ] && exit 1; done; echo \$((\$(date +%s) - t0))" 90 | tr -d '\r'
+	_net_run "$1" "t0=\$(date +%s); i=0; until ping -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 60 ] && exit 1; done; echo \$((\$(date +%s) - t0))" 90
 }

@@ -15,7 +15,7 @@ net_up "$NAME" >/dev/null || fail "no ping answer from dom0 over the vif"
 usage() {
 	local id mem off blk mark
 	id=$(dom_id "$NAME")
-	mem=$(dom_run "$NAME" "sync; echo 3 > /proc/sys/vm/drop_caches; awk '/^MemAvailable:/ { a = \$2 } /^Slab:/ { s = \$2 } END { print a, s }' /proc/meminfo" 60 | tr -d '\r')
+	mem=$(_net_run "$NAME" "sync; echo 3 > /proc/sys/vm/drop_caches; awk '/^MemAvailable:/ { a = \$2 } /^Slab:/ { s = \$2 } END { print a, s }' /proc/meminfo" 60)
 	off=$(stat -c %s "$LAB_RUN/serial.log")
 	# dom0's kernel messages reach the serial console after Xen's dump.
 	mark="lab-grant-dump-$RANDOM"

@@ -12,7 +12,7 @@ orig_queues=$(dom0_run 'cat /sys/module/xen_netback/parameters/max_queues' | tr 
 trap 'dom0_run "echo $orig_queues > /sys/module/xen_netback/parameters/max_queues" >/dev/null 2>&1' EXIT
 dom_create "$NAME" "${NET_VCPUS:-1}" "$(net_vif)" || fail "$NAME did not become ready"
 net_up "$NAME" >/dev/null || fail "no ping answer from dom0 over the vif"
-queues() { dom_run "$NAME" 'ls -d /sys/class/net/eth0/queues/tx-* | wc -l' 30 | tr -d '\r'; }
+queues() { _net_run "$NAME" 'ls -d /sys/class/net/eth0/queues/tx-* | wc -l' 30; }
 q0=$(queues)
 lab_log "eth0 has $q0 queue(s) (dom0 netback max_queues $orig_queues)"
 [ -z "${NET_MIN_QUEUES:-}" ] || [ "$q0" -ge "$NET_MIN_QUEUES" ] || fail "eth0 has $q0 queues, want >= $NET_MIN_QUEUES"
@@ -39,7 +39,13 @@ lab_log "after restore: eth0 has $q1 queue(s), ping answered after ${gap}s"
 if [ -n "${NET_QUEUES_AFTER:-}" ] && [ "$q1" != "$NET_QUEUES_AFTER" ]; then
 	fail "eth0 has $q1 queues after restore, the new backend offers $NET_QUEUES_AFTER"
 fi
-out=$(net_stream_check "$NAME" 300) || fail "TCP stream across hibernation: $out"
+if ! out=$(net_stream_check "$NAME" "${NET_STREAM_TIMEOUT:-300}"); then
+	{
+		echo "dom0 side:"; dom0_run 'cat /scratch/net-send.rc /scratch/net-send.log 2>&1; ps -ef | grep -v grep | grep "nc \|net-send"; ss -tni 2>&1 | head -n 12; ip -s link show xenbr0'
+		echo "guest side:"; dom_run "$NAME" 'ps | grep -v grep | grep "nc \|net-recv\|dd "; cat /proc/net/tcp; ip -s link show eth0; grep -E "^Tcp" /proc/net/snmp' 60
+	} 2>&1 | sed 's/^/# /' >&2
+	fail "TCP stream across hibernation: $out"
+fi
 lab_log "TCP stream: $out"
 sent=$(dom0_run 'cat /scratch/net-send.rc' | tr -d '\r')
 [ "$sent" = 0 ] || fail "dom0's sender ended with rc ${sent:-?}"
