@@ -14,9 +14,11 @@
 #                justified for that patch in scripts/checkpatch-notes
 #   kerneldoc    scripts/kernel-doc -none reports nothing new in touched files
 # Then for the whole series:
-#   arm64        touched drivers/xen and xen-blkfront objects, arm64 cross gcc
+#   arm64        touched drivers/xen, xen-blkfront and xen-netfront objects,
+#                arm64 cross gcc
 #   clang        touched objects of the guest config with LLVM=1
-#   variants     guest config with HIBERNATION=n, with XEN_BLKDEV_FRONTEND=m;
+#   variants     guest config with HIBERNATION=n, with both frontends as
+#                modules (XEN_BLKDEV_FRONTEND=m, XEN_NETDEV_FRONTEND=m);
 #                arm64 with PM_SLEEP=n (x86 Xen selects PM_SLEEP, see README)
 # CHECKS= limits the run to some of these names and START= applies the
 # patches on another commit than base (the planted-defect tests use both to
@@ -255,11 +257,13 @@ series_checks() {
 		else
 			notok "$at: guest config with HIBERNATION=n builds the touched directories" "$(cat "$LOGS/nohib.warnings" "$LOGS/nohib.err" 2>/dev/null | tail -n 20)"
 		fi
-		if build_objects blkm <(cat "$TOP/kernel/configs/xen-guest.config"; printf '%s\n' CONFIG_MODULES=y CONFIG_XEN_BLKDEV_FRONTEND=m) \
-			modules_prepare drivers/block/xen-blkfront.o; then
-			ok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds xen-blkfront"
+		# Modules: module_init/module_exit and the PM notifier paths.
+		if build_objects frontm <(cat "$TOP/kernel/configs/xen-guest.config"
+			printf '%s\n' CONFIG_MODULES=y CONFIG_XEN_BLKDEV_FRONTEND=m CONFIG_XEN_NETDEV_FRONTEND=m) \
+			modules_prepare drivers/block/xen-blkfront.o drivers/net/xen-netfront.o; then
+			ok "$at: guest config with XEN_BLKDEV_FRONTEND=m XEN_NETDEV_FRONTEND=m builds both frontends"
 		else
-			notok "$at: guest config with XEN_BLKDEV_FRONTEND=m builds xen-blkfront" "$(cat "$LOGS/blkm.warnings" "$LOGS/blkm.err" 2>/dev/null | tail -n 20)"
+			notok "$at: guest config with XEN_BLKDEV_FRONTEND=m XEN_NETDEV_FRONTEND=m builds both frontends" "$(cat "$LOGS/frontm.warnings" "$LOGS/frontm.err" 2>/dev/null | tail -n 20)"
 		fi
 		if ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- build_objects arm64-nosleep \
 			<(cat "$TOP/kernel/configs/arm64-xen.config"; printf '%s\n' '# CONFIG_SUSPEND is not set' '# CONFIG_HIBERNATION is not set') \

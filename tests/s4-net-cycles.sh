@@ -44,8 +44,11 @@ read -r mn sn fn gn <<< "$u"
 lab_log "after cycle 1: $after1; after cycle $CYCLES: $u"
 # Compared from the first restore on: the first cycle legitimately changes
 # what is cached and allocated (the image's own pages, reconnected rings).
+# The bounds are well below what one leaked receive ring costs per cycle
+# (256 pages, 1 MiB: xen-netfront's page pool leak, fixed by the series);
+# without a vif, a guest's MemAvailable moved by less than 100 KiB per cycle.
 [ -n "$fn" ] && [ "$fn" -le "$f1" ] || fail "grant frames grew from $f1 to $fn"
 [ -n "$gn" ] && [ "$gn" -le $((g1 + 16)) ] || fail "grants mapped by backends grew from $g1 to $gn"
-[ $((sn - s1)) -le 2048 ] || fail "Slab grew by $((sn - s1)) KiB over $CYCLES cycles"
-[ $((m1 - mn)) -le 8192 ] || fail "MemAvailable fell by $((m1 - mn)) KiB over $CYCLES cycles"
+[ $((sn - s1)) -le 512 ] || fail "Slab grew by $((sn - s1)) KiB over $CYCLES cycles"
+[ $((m1 - mn)) -le $((256 * (CYCLES - 1))) ] || fail "MemAvailable fell by $((m1 - mn)) KiB from cycle 1 to $CYCLES"
 dom_destroy "$NAME"
