@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# s4-net-backend-silent: netback stops answering (unbound from the guest's
+# vif in dom0, its xenstore state left at Connected) before the guest
+# hibernates.  xen-netfront's freeze must give up within
+# xen_netfront.freeze_timeout and hibernation must fail, leaving the same
+# domain running with working disks.  Once netback is bound again, the vif
+# must reconnect by itself and ping must answer.
+. "$(dirname "$0")/../lab/lib.sh"
+NAME=nsilent
+TIMEOUT=${NET_SILENT_FREEZE_TIMEOUT:-5}
+lab_boot
+DOM_CMDLINE_EXTRA="xen_netfront.freeze_timeout=$TIMEOUT" dom_create "$NAME" 1 "$(net_vif)" || fail "$NAME did not become ready"
+net_up "$NAME" >/dev/null || fail "no ping answer from dom0 over the vif"
+fio_write "$NAME" 16M || fail "fio write failed"
+id=$DOM_ID
+be=vif-$id-0
+bepath=/local/domain/0/backend/vif/$id/0
+dom0_run -t 30 "echo -n $be > /sys/bus/xen-backend/drivers/vif/unbind" || fail "cannot unbind $be in dom0"
+lab_log "unbound $be; backend state $(dom0_run -t 30 "xenstore-read $bepath/state" | tr -d '\r')"
+t=$(_now)
+out=$(dom_run "$NAME" 'echo disk > /sys/power/state; echo "echo disk rc=$?"' 240)
+took=$(_since "$t")
+lab_log "guest after ${took}s: $out"
+lab_metric silent-abort-s "$took"
+case $out in
+*"echo disk rc=0"*) fail "hibernation succeeded with a silent network backend" ;;
+*"echo disk rc="*) ;;
+*) fail "no answer from the guest after the aborted hibernation: $out" ;;
+esac
+[ "$(dom_id "$NAME")" = "$id" ] || fail "the domain changed: the guest did not stay up"
+dom_run "$NAME" "dmesg | grep -E 'backend .* did not close within $TIMEOUT s'" 30 >/dev/null ||
+	fail "netfront did not report the backend timeout"
+FIO_TIMEOUT=120 fio_verify "$NAME" 16M || fail "xvda does not work, or its data does not verify, after the aborted hibernation"
+
+dom0_run -t 30 "echo -n $be > /sys/bus/xen-backend/drivers/vif/bind" || fail "cannot bind $be again"
+# xl ran the vif-bridge hotplug script only when it created the domain: do
+# its job for the new vif$id.0 (bridge port up, hotplug-status), which
+# netback waits for before it reports Connected.
+dom0_run -t 60 "i=0; until ip link show vif$id.0 >/dev/null 2>&1; do i=\$((i+1)); [ \$i -ge 50 ] && exit 1; sleep 0.2; done
+ip link set vif$id.0 master xenbr0 && ip link set vif$id.0 up && xenstore-write $bepath/hotplug-status connected" >/dev/null ||
+	fail "vif$id.0 did not come back in dom0 after the bind"
+gap=$(net_ping_gap "$NAME") || {
+	dom_run "$NAME" 'dmesg | grep -E "vif|netfront" | tail -n 20' 30 | sed 's/^/# /' >&2
+	fail "no ping answer within 60 s of netback coming back"
+}
+lab_metric ping-after-bind-s "$gap"
+st=$(dom0_run -t 30 "xenstore-read /local/domain/$id/device/vif/0/state $bepath/state" | tr -s '\r\n' ' ')
+[ "$st" = "4 4 " ] || fail "vif frontend/backend states are '$st', not Connected"
+lab_log "vif reconnected: ping answered after ${gap}s, states $st"
+dom_run "$NAME" 'dmesg | grep -E "vif-0|xen_netfront" | tail -n 6' 30 | sed 's/^/# /' >&2
+dom_destroy "$NAME"
