@@ -4,7 +4,9 @@
 # restores it, the stream completes with matching checksums, and ping to
 # dom0 answers again (the gap is reported).  Variables for s4-net-multiqueue:
 # NET_VCPUS, NET_MIN_QUEUES (queues wanted before), NET_QUEUES_AFTER (the
-# backend of the restoring domain offers this many queues).
+# backend of the restoring domain offers this many queues), NET_MAC_AFTER
+# (the toolstack gives the restoring domain's vif this MAC address: the
+# guest must take it, log the change and keep its connections).
 . "$(dirname "$0")/../lab/lib.sh"
 NAME=${NET_NAME:-net}
 lab_boot
@@ -29,6 +31,11 @@ if [ -n "${NET_QUEUES_AFTER:-}" ]; then
 	dom0_run "echo $NET_QUEUES_AFTER > /sys/module/xen_netback/parameters/max_queues" >/dev/null ||
 		fail "cannot change netback's max_queues"
 fi
+if [ -n "${NET_MAC_AFTER:-}" ]; then
+	# Read by xl create for the restoring domain only.
+	sed -i "s/mac=[0-9a-f:]*/mac=$NET_MAC_AFTER/" "$LAB_RUN/cfg/$NAME.cfg"
+	grep -q "mac=$NET_MAC_AFTER" "$LAB_RUN/cfg/$NAME.cfg" || fail "cannot set the new MAC address in the config"
+fi
 dom_hibernate_and_restore "$NAME" >/dev/null || fail "hibernation failed: $HIB_FAIL"
 lab_metric s4-poweroff-s "$HIB_T_OFF"
 lab_metric s4-resume-s "$HIB_T_RESUMED"
@@ -38,6 +45,13 @@ q1=$(queues)
 lab_log "after restore: eth0 has $q1 queue(s), ping answered after ${gap}s"
 if [ -n "${NET_QUEUES_AFTER:-}" ] && [ "$q1" != "$NET_QUEUES_AFTER" ]; then
 	fail "eth0 has $q1 queues after restore, the new backend offers $NET_QUEUES_AFTER"
+fi
+if [ -n "${NET_MAC_AFTER:-}" ]; then
+	mac=$(_net_run "$NAME" 'cat /sys/class/net/eth0/address' 30)
+	[ "$mac" = "$NET_MAC_AFTER" ] || fail "eth0 has MAC $mac after the restore, the toolstack gave $NET_MAC_AFTER"
+	said=$(_net_run "$NAME" "dmesg | grep 'changed the MAC address from .* to $NET_MAC_AFTER'" 30) ||
+		fail "netfront did not report the MAC address change"
+	lab_log "MAC after restore: $mac; guest said: ${said#*] }"
 fi
 if ! out=$(net_stream_check "$NAME" "${NET_STREAM_TIMEOUT:-300}"); then
 	{
