@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# lab/demo.sh: boot the lab, run a PVH guest with fio I/O through one S4
-# (hibernate -> power off -> new domain resumes from xvdb) cycle and print a
-# readable report: timeline, per-device PM callback times (pm_print_times),
-# data verified or not.  Exit status 0 only when the guest came back verified.
+# lab/demo.sh: boot the lab, run a PVH guest with fio I/O and a vif through
+# one S4 (hibernate -> power off -> new domain resumes from xvdb) cycle and
+# print a readable report: timeline, per-device PM callback times
+# (pm_print_times), network back or not, data verified or not.  Exit status
+# 0 only when the guest came back verified with its network.
 set -u
 export LAB_SCENARIO=demo LAB_SCEN_LOG=${LAB_SCEN_LOG:-$(cd "$(dirname "$0")/.." && pwd)/build/lab/logs/demo}
 rm -rf "$LAB_SCEN_LOG"
@@ -27,7 +28,7 @@ report() {
 	echo
 	if [ -s "$log" ]; then
 		echo "Hibernation / resume messages (guest console)"
-		grep -a -E 'PM: (hibernation|Image|Creating|Saving|Loading|Read|Restoring|Basic|Preparing|Syncing|Freezing|Filesystems|Wrote|Using|Marking|resume|.*complete after)|Failed to release watch|Bad page state|blkfront|xenbus' "$log" | grep -v '@@' |
+		grep -a -E 'PM: (hibernation|Image|Creating|Saving|Loading|Read|Restoring|Basic|Preparing|Syncing|Freezing|Filesystems|Wrote|Using|Marking|resume|.*complete after)|Failed to release watch|Bad page state|blkfront|netfront|vif vif-|xenbus' "$log" | grep -v '@@' |
 			grep -v -E 'progress: +[1-9]' | sed -E 's/^\[[0-9: .-]+\] //' | cut -c1-150 | head -n 60 | sed 's/^/  /'
 		echo
 		echo "PM callback times per device (pm_print_times, in order; callbacks >= ${PM_MIN_US:-1000} us)"
@@ -54,8 +55,10 @@ finish() {
 step "boot Xen + dom0 under QEMU/TCG"
 lab_boot
 step "dom0 ready (QEMU start -> ready ${LAB_DOM0_READY_S}s)"
-dom_create demo 1 || { verdict="NOT VERIFIED"; detail="guest did not boot"; finish; }
+dom_create demo 1 "$(net_vif)" || { verdict="NOT VERIFIED"; detail="guest did not boot"; finish; }
 step "domU 'demo' ready, domid $DOM_ID (${DOM_READY_S}s after xl create)"
+net_up demo >/dev/null || { verdict="NOT VERIFIED"; detail="no ping answer from dom0 over the vif"; finish; }
+step "eth0 $NET_GUEST_IP: dom0 ($NET_DOM0_IP) answers ping over the vif"
 fio_write demo 64M >/dev/null || { verdict="NOT VERIFIED"; detail="fio write failed"; finish; }
 step "fio wrote a 64 MiB crc32c pattern on xvda"
 fio_start demo 16M >/dev/null || { verdict="NOT VERIFIED"; detail="fio loop did not start"; finish; }
@@ -80,6 +83,12 @@ if ! dom_run demo 'echo alive' 60 >/dev/null; then
 	verdict="NOT VERIFIED"; detail="detected wedge: console/agent dead after resume"; finish
 fi
 step "guest agent answers after resume"
+if gap=$(net_ping_gap demo); then
+	step "eth0: dom0 answers ping ${gap}s after the resume"
+else
+	step "eth0: no ping answer within 60 s of the resume"
+	verdict="NOT VERIFIED"; detail="network did not come back"; finish
+fi
 out=$(FIO_TIMEOUT=120 fio_stop demo); rc=$?
 s4log
 if [ $rc = 124 ]; then
