@@ -52,6 +52,7 @@ finish() {
 	exit $?
 }
 
+lab_lock
 step "boot Xen + dom0 under QEMU/TCG"
 lab_boot
 step "dom0 ready (QEMU start -> ready ${LAB_DOM0_READY_S}s)"

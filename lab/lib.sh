@@ -160,7 +160,7 @@ lab_boot() {
 		-drive file="$LAB_RUN/scratch.img",if=virtio,format=raw,cache=unsafe \
 		-device virtio-serial-pci,id=vser0 -chardev pipe,id=ctl,path="$LAB_RUN/ctl" \
 		-device virtserialport,chardev=ctl,name=lab.ctl \
-		> "$LAB_RUN/qemu.log" 2>&1 < /dev/null &
+		> "$LAB_RUN/qemu.log" 2>&1 < /dev/null 9>&- &
 	echo $! > "$LAB_RUN/qemu.pid"
 	local end=$((SECONDS + LAB_DOM0_TIMEOUT))
 	until [ -e "$LAB_RUN/dom0.ready" ]; do
@@ -176,6 +176,15 @@ lab_boot() {
 	dom0_run "mkdir -p /scratch/img && cp /lab/images/vmlinux /lab/images/bzImage /lab/images/guest-initrd.gz /scratch/img/" >/dev/null ||
 		lab_bail "cannot stage guest images in dom0"
 	lab_log "boot: dom0 ready after ${LAB_DOM0_READY_S}s ($(awk '/^xen_version/ { print "Xen " $3 }' "$LAB_RUN/xl-info.txt"))"
+}
+
+# lab_lock: one runner (run-tests.sh, demo.sh) per lab build directory.  A
+# second one would find the first one's lab up, reuse it and drive its
+# guests with the kernel the first one staged.  Held until the runner exits.
+lab_lock() {
+	mkdir -p "$LAB_BUILD"
+	exec 9>"$LAB_BUILD/lab.lock"
+	flock -n 9 || lab_die "another lab run holds $LAB_BUILD/lab.lock (wait for it, or stop it)"
 }
 
 # lab_shutdown: power dom0 off cleanly (falls back to killing QEMU).

@@ -36,6 +36,7 @@ fi
 for n in "${names[@]}"; do
 	[ -f "$LAB_TOP/tests/$n.sh" ] || lab_die "no scenario tests/$n.sh"
 done
+lab_lock
 
 # Expected outcome of a scenario: "pass" or a reason it is expected to fail.
 expectation() {
