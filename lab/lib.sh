@@ -603,6 +603,7 @@ cat /tmp/fio.count; for x in /tmp/fio.fail.*; do [ -e "$x" ] && grep -E "verify|
 # guest is 10.99.0.2.  Nothing leaves the QEMU machine.
 
 NET_GUEST_IP=10.99.0.2
+NET_DOM0_IP=10.99.0.1
 # _net_run NAME CMD TIMEOUT: dom_run without carriage returns, keeping its rc.
 _net_run() {
 	local out rc
@@ -611,7 +612,6 @@ _net_run() {
 	printf '%s\n' "${out//$'\r'/}"
 	return $rc
 }
-NET_DOM0_IP=10.99.0.1
 # xl config line for dom_create.
 net_vif() { echo "vif = [ 'bridge=xenbr0,mac=${1:-00:16:3e:5a:00:02}' ]"; }
 
@@ -660,7 +660,7 @@ net_stream_check() {
 	want=$(dom0_run "cat /scratch/net.sum") || { echo "no checksum in dom0"; return 1; }
 	want=${want//[$'\r\n ']/}
 	got=$(_net_run "$name" "i=0; until [ -s /tmp/net.sum ]; do i=\$((i+1)); [ \$i -ge $((t * 2)) ] && exit 1; sleep 0.5; done; cat /tmp/net.sum" $((t + 30))) ||
-		{ echo "stream did not end within ${t}s ($(_net_run "$name" 'cat /sys/class/net/eth0/statistics/rx_bytes' 30) bytes received on eth0)"; return 1; }
+		{ echo "stream did not end within ${t}s ($(net_rx_bytes "$name") bytes received on eth0)"; return 1; }
 	[ -n "$want" ] && [ "$got" = "$want" ] || { echo "sha256 dom0 $want guest $got"; return 1; }
 	echo "sha256 $got, $(_net_run "$name" 'tail -n 1 /tmp/net.dd' 30)"
 }

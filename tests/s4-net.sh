@@ -27,6 +27,8 @@ until rx=$(net_rx_bytes "$NAME") && [ "${rx:-0}" -ge "$want" ]; do
 	sleep 1
 done
 lab_log "hibernating with $rx bytes received"
+# The hibernation must cut the stream: it may not have ended yet.
+_net_run "$NAME" '[ ! -e /tmp/net.sum ]' 30 >/dev/null || fail "the stream ended before the hibernation"
 if [ -n "${NET_QUEUES_AFTER:-}" ]; then
 	dom0_run "echo $NET_QUEUES_AFTER > /sys/module/xen_netback/parameters/max_queues" >/dev/null ||
 		fail "cannot change netback's max_queues"
