@@ -665,6 +665,23 @@ net_stream_check() {
 	echo "sha256 $got, $(_net_run "$name" 'tail -n 1 /tmp/net.dd' 30)"
 }
 
+# net_backend_unbind DOMID: netback lets go of the domain's first vif
+# without telling the frontend (its xenstore state stays Connected): a
+# backend that stopped answering.
+net_backend_unbind() {
+	dom0_run -t 30 "echo -n vif-$1-0 > /sys/bus/xen-backend/drivers/vif/unbind"
+}
+
+# net_backend_bind DOMID: bind netback to the vif again and do what xl's
+# vif-bridge hotplug script did when it created the domain (bridge port
+# up, hotplug-status), which netback waits for before it connects.
+net_backend_bind() {
+	local be=/local/domain/0/backend/vif/$1/0
+	dom0_run -t 30 "echo -n vif-$1-0 > /sys/bus/xen-backend/drivers/vif/bind" || return 1
+	dom0_run -t 60 "i=0; until ip link show vif$1.0 >/dev/null 2>&1; do i=\$((i+1)); [ \$i -ge 50 ] && exit 1; sleep 0.2; done
+ip link set vif$1.0 master xenbr0 && ip link set vif$1.0 up && xenstore-write $be/hotplug-status connected" >/dev/null
+}
+
 # net_ping_gap NAME: seconds (guest clock) until the guest's first answered
 # ping to dom0 (one-second tries, at most 60).
 net_ping_gap() {

@@ -18,7 +18,7 @@ if [ -n "${CI:-}" ]; then
 fi
 # Lab scenarios, most important first: the series' own, then the baseline.
 LAB_ORDER="boot-pvh s4-baseline s4-pvh s4-pm-test s4-abort s4-backend-silent s4-multiqueue
-s4-net s4-net-multiqueue s4-net-cycles s4-net-backend-silent xl-save-restore xl-migrate selftest-corrupt selftest-timeout boot-hvm"
+s4-net s4-net-multiqueue s4-net-cycles s4-net-backend-silent s4-net-tx-stuck xl-save-restore xl-migrate selftest-corrupt selftest-timeout boot-hvm"
 
 logdir=$BUILD/check-logs
 mkdir -p "$logdir"

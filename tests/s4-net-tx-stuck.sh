@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# s4-net-tx-stuck: netback goes away (unbound in dom0, its xenstore state
+# left at Connected) and the guest then transmits: the packet stays on the
+# transmit ring, granted to a backend that will never answer.  xen-netfront's
+# freeze must give up waiting for the ring within
+# xen_netfront.freeze_timeout, report it, and hibernation must fail with the
+# same domain running, disks working and the vif still Connected.  Once
+# netback is bound again it takes the rings over and ping must answer.
+. "$(dirname "$0")/../lab/lib.sh"
+NAME=ntxstuck
+TIMEOUT=${NET_SILENT_FREEZE_TIMEOUT:-5}
+lab_boot
+DOM_CMDLINE_EXTRA="xen_netfront.freeze_timeout=$TIMEOUT" dom_create "$NAME" 1 "$(net_vif)" || fail "$NAME did not become ready"
+net_up "$NAME" >/dev/null || fail "no ping answer from dom0 over the vif"
+fio_write "$NAME" 16M || fail "fio write failed"
+id=$DOM_ID
+bepath=/local/domain/0/backend/vif/$id/0
+net_backend_unbind "$id" || fail "cannot unbind vif-$id-0 in dom0"
+# One ping (or the ARP request before it) that nobody takes off the ring.
+_net_run "$NAME" "ping -c 1 -W 1 $NET_DOM0_IP >/dev/null && echo answered" 30 | grep -q answered &&
+	fail "ping answered with netback unbound: the unbind did not take"
+t=$(_now)
+out=$(dom_run "$NAME" 'echo disk > /sys/power/state; echo "echo disk rc=$?"' 240)
+took=$(_since "$t")
+lab_log "guest after ${took}s: $out"
+lab_metric tx-stuck-abort-s "$took"
+case $out in
+*"echo disk rc=0"*) fail "hibernation succeeded with a transmit stuck on the ring" ;;
+*"echo disk rc="*) ;;
+*) fail "no answer from the guest after the aborted hibernation: $out" ;;
+esac
+[ "$(dom_id "$NAME")" = "$id" ] || fail "the domain changed: the guest did not stay up"
+dom_run "$NAME" "dmesg | grep -E 'transmits still in flight after $TIMEOUT s'" 30 >/dev/null || {
+	dom_run "$NAME" 'dmesg | grep -E "vif|netfront|PM: " | tail -n 15' 30 | sed 's/^/# /' >&2
+	fail "netfront did not report the transmits in flight"
+}
+st=$(dom0_run -t 30 "xenstore-read /local/domain/$id/device/vif/0/state" | tr -d '\r\n')
+[ "$st" = 4 ] || fail "the aborted freeze left the vif frontend in state '$st', not Connected"
+FIO_TIMEOUT=120 fio_verify "$NAME" 16M || fail "xvda does not work, or its data does not verify, after the aborted hibernation"
+
+net_backend_bind "$id" || fail "netback did not come back for vif-$id-0"
+gap=$(net_ping_gap "$NAME") || {
+	dom_run "$NAME" 'dmesg | grep -E "vif|netfront" | tail -n 20' 30 | sed 's/^/# /' >&2
+	fail "no ping answer within 60 s of netback coming back"
+}
+lab_metric ping-after-bind-s "$gap"
+st=$(dom0_run -t 30 "xenstore-read /local/domain/$id/device/vif/0/state $bepath/state" | tr -s '\r\n' ' ')
+[ "$st" = "4 4 " ] || fail "vif frontend/backend states are '$st', not Connected"
+lab_log "vif back: ping answered after ${gap}s, states $st"
+# With the ring drained, the same guest hibernates and a new domain restores it.
+dom_hibernate_and_restore "$NAME" >/dev/null || fail "hibernation after netback came back failed: $HIB_FAIL"
+gap=$(net_ping_gap "$NAME") || fail "ping to dom0 did not answer within 60 s of the restore"
+FIO_TIMEOUT=120 fio_verify "$NAME" 16M || fail "xvda's data does not verify after the restore"
+lab_log "restored as domid $DOM_ID: ping answered after ${gap}s, data verified"
+dom_destroy "$NAME"
