@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # guest/build.sh: build the domU initramfs (gzip cpio) into build/lab/images/.
-# Contents: static busybox, a static fio (built once from Debian's fio source,
+# Contents: static busybox, our test tools (guest/tools/*.c, static), a static fio (built once from Debian's fio source,
 # cached in $XH_CACHE/lab), mkfs.ext4/e2fsck/mkswap with their libraries, and
 # guest/init.  Rebuilt only when its inputs change.
 set -euo pipefail
@@ -30,7 +30,7 @@ if [ ! -x "$fio" ]; then
 	rm -rf "$src"
 fi
 
-key=$( { cat "$0" "$LAB_TOP/guest/init"; sha256sum /bin/busybox "$fio" /sbin/mkfs.ext4 /sbin/e2fsck; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$LAB_TOP/guest/init" "$LAB_TOP"/guest/tools/*.c; sha256sum /bin/busybox "$fio" /sbin/mkfs.ext4 /sbin/e2fsck; } | sha256sum | cut -c1-16)
 if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
 	exit 0
 fi
@@ -42,6 +42,11 @@ for a in $("$root/bin/busybox" --list); do
 	[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 done
 cp "$fio" "$root/bin/fio"
+# Our own test tools (guest/tools/*.c), static.
+for c in "$LAB_TOP"/guest/tools/*.c; do
+	t=${c##*/}
+	gcc -O2 -Wall -Wextra -Werror -static -o "$root/bin/${t%.c}" "$c" || lab_die "building guest tool $t failed"
+done
 for b in /sbin/mkfs.ext4 /sbin/e2fsck; do
 	rm -f "$root/bin/${b##*/}"
 	cp "$b" "$root/sbin/"
