@@ -47,8 +47,10 @@ lab-test: kernel
 demo: kernel
 	@lab/demo.sh
 
+# make soak [N=100] [SOAK_TYPE=hvm]: N hibernation cycles (tests/soak.sh).
 soak: kernel
-	@lab/run-tests.sh soak N=$(or $(N),100)
+	@n=$(or $(N),100); LAB_SCENARIO_TIMEOUT=$$((n * 120 + 300)) lab/run-tests.sh soak SOAK_N=$$n; \
+	rc=$$?; cat $(BUILD)/lab/logs/soak/cycles.txt 2>/dev/null; exit $$rc
 
 check: deps
 	@scripts/check.sh

@@ -10,7 +10,8 @@
 #   Bail out! reason                  Xen/dom0 crashed or the lab would not boot
 #
 # LAB_DEADLINE (epoch seconds): skip, as "# SKIP", the scenarios that would
-# start less than LAB_MIN_SCENARIO_S (420) seconds before it.
+# start less than LAB_MIN_SCENARIO_S (420) seconds before it, or less than
+# the N of a "# lab-min-s: N" line in the scenario.
 #
 # Logs: build/lab/logs/<scenario>/ (steps.log, scenario.log, serial.log and
 # guest-*.log slices), build/lab/logs/summary.txt (timings, retries, QEMU RSS).
@@ -21,7 +22,6 @@ set -uo pipefail
 names=()
 for a in "$@"; do
 	case $a in
-	soak) echo "1..0 # SKIP soak is not implemented yet"; exit 0 ;;
 	*=*) export "${a?}" ;;
 	*) a=${a##*/}; names+=("${a%.sh}") ;;
 	esac
@@ -61,7 +61,10 @@ run_scenario() {
 	declare -A con_off=()
 	for f in "$LAB_RUN"/console/guest-*.log; do [ -e "$f" ] && con_off[$f]=$(stat -c %s "$f"); done
 	t0=$SECONDS
-	timeout -k 10 "${LAB_SCENARIO_TIMEOUT:-900}" bash "$LAB_TOP/tests/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1
+	# LAB_SCENARIO_TIMEOUT, else the scenario's "# lab-timeout-s: N", else 900.
+	limit=${LAB_SCENARIO_TIMEOUT:-$(sed -n 's/^# lab-timeout-s: *\([0-9][0-9]*\).*/\1/p' "$LAB_TOP/tests/$n.sh" | head -n 1)}
+	limit=${limit:-900}
+	timeout -k 10 "$limit" bash "$LAB_TOP/tests/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1
 	rc=$?
 	dt=$((SECONDS - t0))
 	slice "$LAB_RUN/serial.log" "$LAB_SCEN_LOG/serial.log" "$ser_off"
@@ -109,7 +112,10 @@ for n in "${names[@]}"; do
 	i=$((i + 1))
 	# make check under CI has a wall-clock budget (LAB_DEADLINE, epoch s):
 	# a scenario that could not finish in time is skipped, visibly.
-	if [ -n "${LAB_DEADLINE:-}" ] && [ $(( $(date +%s) + ${LAB_MIN_SCENARIO_S:-420} )) -gt "$LAB_DEADLINE" ]; then
+	# A scenario may declare a longer need in a "# lab-min-s: N" line.
+	need=$(sed -n 's/^# lab-min-s: *\([0-9][0-9]*\).*/\1/p' "$LAB_TOP/tests/$n.sh" | head -n 1)
+	[ "${need:-0}" -gt "${LAB_MIN_SCENARIO_S:-420}" ] || need=${LAB_MIN_SCENARIO_S:-420}
+	if [ -n "${LAB_DEADLINE:-}" ] && [ $(( $(date +%s) + need )) -gt "$LAB_DEADLINE" ]; then
 		echo "ok $i - $n # SKIP time budget of this run exhausted"
 		echo "$n skipped (time budget)" >> "$summary"
 		continue
@@ -129,7 +135,7 @@ for n in "${names[@]}"; do
 	done
 	exp=$(expectation "$n")
 	reason=$(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)
-	[ $rc = 124 ] && reason="scenario timeout (${LAB_SCENARIO_TIMEOUT:-900}s)${reason:+: $reason}"
+	[ $rc = 124 ] && reason="scenario timeout (${limit}s)${reason:+: $reason}"
 	echo "$n ${dt}s rc=$rc" >> "$summary"
 	[ -f "$LAB_SCEN_LOG/metrics" ] && sed "s/^/$n: /" "$LAB_SCEN_LOG/metrics" >> "$summary"
 	if [ $rc = 0 ]; then

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# soak: SOAK_N (5) consecutive hibernation cycles of one guest, each restored
+# on a new domain, with a fio write+verify loop on xvda across all of them.
+# After every cycle: the ext4 files written before each cycle keep their
+# checksums, e2fsck -n passes on xvdc, and the fio loop has no failure.
+# Per-cycle times go to build/lab/logs/soak/cycles.txt (printed by make
+# soak).  SOAK_TYPE=hvm soaks an HVM guest.  `make soak N=100` runs it
+# outside make check; make check runs the default 5 cycles.
+. "$(dirname "$0")/../lab/lib.sh"
+N=${SOAK_N:-5}
+NAME=soak
+export DOM_TYPE=${SOAK_TYPE:-$DOM_TYPE}
+[ "$DOM_TYPE" = hvm ] && export DOM_READY_TIMEOUT=${DOM_READY_TIMEOUT:-300}
+table=$LAB_SCEN_LOG/cycles.txt
+lab_boot
+dom_create "$NAME" 1 || fail "$NAME did not become ready"
+fio_start "$NAME" 16M || fail "fio loop did not start"
+printf '%-6s %-6s %-6s %8s %9s %7s %s\n' cycle domid old off-s resume-s total-s fio-passes > "$table"
+for c in $(seq 1 "$N"); do
+	t=$(_now)
+	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/f$c bs=64k count=16 2>/dev/null && cd /mnt/c && sha256sum f$c >> sums && sync" 120 ||
+		fail "cycle $c/$N: writing to the ext4 on xvdc failed"
+	old=$(dom_id "$NAME")
+	dom_hibernate_and_restore "$NAME" >/dev/null || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
+	dom_run "$NAME" 'cd /mnt/c && sha256sum -c sums >/dev/null' 120
+	case $? in
+	0) ;;
+	124) fail "cycle $c/$N: guest stopped answering after the resume" ;;
+	*) fail "cycle $c/$N: ext4 files changed across the hibernation" ;;
+	esac
+	dom_run "$NAME" 'cd / && umount /mnt/c && e2fsck -n /dev/xvdc >/tmp/fsck.out 2>&1; rc=$?; mount -t ext4 /dev/xvdc /mnt/c || rc=99; tail -n 3 /tmp/fsck.out; exit $rc' 120 ||
+		fail "cycle $c/$N: e2fsck -n /dev/xvdc reports errors (or xvdc would not mount again)"
+	read -r passes fails <<< "$(fio_status "$NAME" | tr -d '\r')"
+	[ "${fails:-x}" = 0 ] || fail "cycle $c/$N: fio loop reports '${passes:-?} ${fails:-?}' (passes failures)"
+	total=$(_since "$t")
+	printf '%-6s %-6s %-6s %8s %9s %7s %s\n' "$c" "$DOM_ID" "$old" "$HIB_T_OFF" "$HIB_T_RESUMED" "$total" "$passes" >> "$table"
+	lab_log "cycle $c/$N: domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create, ${total}s in all, fio passes $passes"
+done
+out=$(fio_stop "$NAME") || fail "fio loop reported errors across the soak: $out"
+stats() {	# column of cycles.txt -> "min median max"
+	awk -v k="$1" 'NR > 1 && !/^#/ { print $k }' "$table" | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+spread="min/median/max: off $(stats 4) s, resume $(stats 5) s, cycle $(stats 6) s"
+printf '# %s/%s cycles passed; fio loop passes/failures: %s\n# %s\n' "$N" "$N" "$out" "$spread" >> "$table"
+lab_log "soak: $N/$N cycles, fio $out; $(tail -n 1 "$table")"
+lab_metric soak-cycles "$N"
+dom_destroy "$NAME"
