@@ -508,8 +508,9 @@ _hib_explain() {
 # to power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
-# HIB_FAIL to one of: no-poweroff, crashed, triple-fault, no-resume (fresh
-# boot), resume-timeout, and returns non-zero.  Timeline in HIB_T_* (seconds).
+# HIB_FAIL to one of: no-poweroff, crashed, triple-fault, while-off (the
+# HIB_WHILE_OFF dom0 command failed), no-resume (fresh boot), resume-timeout,
+# and returns non-zero.  Timeline in HIB_T_* (seconds).
 dom_hibernate_and_restore() {
 	local name=$1 old new id t0 t1 line
 	HIB_FAIL=
@@ -535,6 +536,10 @@ dom_hibernate_and_restore() {
 		return 1
 	fi
 	lab_log "$name: domain $old powered off after ${HIB_T_OFF}s"
+	# HIB_WHILE_OFF: a dom0 command to run while no domain holds the guest.
+	if [ -n "${HIB_WHILE_OFF:-}" ]; then
+		dom0_run -t 60 "$HIB_WHILE_OFF" >/dev/null || { HIB_FAIL=while-off; return 1; }
+	fi
 	t1=$(_now)
 	_dom_start "$name" || { HIB_FAIL=create; return 1; }
 	new=$DOM_ID

@@ -7,6 +7,7 @@
 # loading kernel's _text; every cycle must restore on a new domain with the
 # image's _text unchanged, its ext4 files and xvda's fio pattern intact, and
 # the scenario fails unless the loaders' offsets differed from the image's.
+# At the end the restored guest must obey xl shutdown (xenstore watches).
 # lab-min-s: 1500
 # lab-timeout-s: 2400
 . "$(dirname "$0")/../lab/lib.sh"
@@ -47,4 +48,9 @@ lab_metric kaslr-distinct-loader-offsets "$distinct"
 lab_log "$N/$N cycles restored; the loader's _text differed from the image's in $differed, $distinct distinct loader offsets"
 [ "$differed" -gt 0 ] || fail "the loading kernel sat at the image's offset in all $N cycles: KASLR did not take effect"
 [ "$N" -lt 3 ] || [ "$distinct" -gt 1 ] || fail "the loading kernel sat at the same offset in all $N cycles: KASLR did not take effect"
-dom_destroy "$NAME"
+# The restored guest must still follow xenstore: its control/shutdown watch
+# was set by the image, at its own address, not by the loading kernel.
+dom0_run -t 30 "xl shutdown $NAME" >/dev/null || fail "xl shutdown $NAME failed in dom0"
+dom_wait_gone "$NAME" 120 >/dev/null ||
+	fail "the restored guest ignored xl shutdown (its xenstore watches were not set again after the restore)"
+lab_log "xl shutdown: the restored guest powered off"

@@ -47,7 +47,11 @@ lab_log "after cycle 1: $after1; after cycle $CYCLES: $u"
 # The bounds are well below what one leaked receive ring costs per cycle
 # (256 pages, 1 MiB: xen-netfront's page pool leak, fixed by the series);
 # without a vif, a guest's MemAvailable moved by less than 100 KiB per cycle.
-[ -n "$fn" ] && [ "$fn" -le "$f1" ] || fail "grant frames grew from $f1 to $fn"
+# Grant frames are a high-water mark that Xen never lowers and the image
+# maps again on each restore: where the peak falls depends on timing (4
+# from cycle 1 on in most runs, 3 then 4 from cycle 2 in one).  A leak of
+# whole frames (512 entries) per cycle adds one every cycle.
+[ -n "$fn" ] && [ "$fn" -le $((f1 + 1)) ] || fail "grant frames grew from $f1 after cycle 1 to $fn after cycle $CYCLES"
 [ -n "$gn" ] && [ "$gn" -le $((g1 + 16)) ] || fail "grants mapped by backends grew from $g1 to $gn"
 [ $((sn - s1)) -le 512 ] || fail "Slab grew by $((sn - s1)) KiB over $CYCLES cycles"
 [ $((m1 - mn)) -le $((256 * (CYCLES - 1))) ] || fail "MemAvailable fell by $((m1 - mn)) KiB from cycle 1 to $CYCLES"
