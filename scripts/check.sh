@@ -17,9 +17,9 @@ if [ -n "${CI:-}" ]; then
 	CHECK_BUDGET_S=${CHECK_BUDGET_S:-5040}
 fi
 # Lab scenarios, most important first: the series' own, then the baseline.
-LAB_ORDER="boot-pvh s4-baseline s4-pvh s4-clock s4-console s4-pm-test s4-abort s4-backend-silent s4-multiqueue
-s4-net s4-net-multiqueue s4-net-cycles s4-net-backend-silent s4-net-tx-stuck xl-save-restore xl-migrate
-selftest-corrupt selftest-timeout boot-hvm s4-hvm s4-kaslr soak"
+LAB_ORDER="boot-pvh s4-baseline s4-pvh s4-clock s4-kaslr s4-wallclock s4-console s4-pm-test s4-abort
+s4-backend-silent s4-multiqueue s4-net s4-net-multiqueue s4-net-cycles s4-net-backend-silent s4-net-tx-stuck
+xl-save-restore xl-migrate s4-new-shape selftest-corrupt selftest-timeout boot-hvm s4-hvm soak"
 
 logdir=$BUILD/check-logs
 mkdir -p "$logdir"
