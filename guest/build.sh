@@ -41,6 +41,8 @@ cp /bin/busybox "$root/bin/busybox"
 for a in $("$root/bin/busybox" --list); do
 	[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 done
+# The kernel's orderly_poweroff() (xl shutdown) runs /sbin/poweroff.
+ln -s ../bin/busybox "$root/sbin/poweroff"
 cp "$fio" "$root/bin/fio"
 # Our own test tools (guest/tools/*.c), static.
 for c in "$LAB_TOP"/guest/tools/*.c; do
