@@ -18,6 +18,7 @@ help:
 	@echo "make check-series  per-patch hygiene checks (TAP)"
 	@echo "make kunit         KUnit suites of the series (TAP)"
 	@echo "make lab-test [T=name]  lab scenarios from tests/ (TAP)"
+	@echo "make soak [N=100]  N hibernation cycles of one guest, per-cycle table"
 
 deps:
 	@scripts/deps.sh
