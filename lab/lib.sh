@@ -488,6 +488,13 @@ dom_result() {
 	return "${rc:-1}"
 }
 
+# dom_wall_offset NAME: seconds the guest's wall clock is ahead of dom0's.
+dom_wall_offset() {
+	local g d
+	g=$(dom_run "$1" 'date +%s' 30 | tr -d '\r') && d=$(dom0_run 'date +%s' | tr -d '\r') || return 1
+	echo $((g - d))
+}
+
 # dom_run NAME 'command' [TIMEOUT]: run in the guest (sh), print output, return rc
 # (124 on timeout).
 dom_run() {
@@ -685,6 +692,22 @@ net_backend_bind() {
 	dom0_run -t 30 "echo -n vif-$1-0 > /sys/bus/xen-backend/drivers/vif/bind" || return 1
 	dom0_run -t 60 "i=0; until ip link show vif$1.0 >/dev/null 2>&1; do i=\$((i+1)); [ \$i -ge 50 ] && exit 1; sleep 0.2; done
 ip link set vif$1.0 master xenbr0 && ip link set vif$1.0 up && xenstore-write $be/hotplug-status connected" >/dev/null
+}
+
+# net_backend_back NAME DOMID: bind netback again (net_backend_bind), then
+# the vif must answer ping within 60 s with both ends Connected.  Records
+# the ping-after-bind-s metric; prints the gap.  Fails the scenario if not.
+net_backend_back() {
+	local name=$1 id=$2 gap st
+	net_backend_bind "$id" || fail "netback did not come back for vif-$id-0"
+	gap=$(net_ping_gap "$name") || {
+		dom_run "$name" 'dmesg | grep -E "vif|netfront" | tail -n 20' 30 | sed 's/^/# /' >&2
+		fail "no ping answer within 60 s of netback coming back"
+	}
+	lab_metric ping-after-bind-s "$gap" >&2
+	st=$(dom0_run -t 30 "xenstore-read /local/domain/$id/device/vif/0/state /local/domain/0/backend/vif/$id/0/state" | tr -s '\r\n' ' ')
+	[ "$st" = "4 4 " ] || fail "vif frontend/backend states are '$st', not Connected"
+	echo "$gap"
 }
 
 # net_ping_gap NAME: seconds (guest clock) until the guest's first answered

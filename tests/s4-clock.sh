@@ -28,17 +28,11 @@ steal() { awk '/^cpu / { print \$9 }' /proc/stat; }
 c0=\$(cpu); s0=\$(steal); sleep $WINDOW; c1=\$(cpu); s1=\$(steal)
 echo \$((c1 - c0)) \$((s1 - s0)) \$(($WINDOW * 100 * n))" 60
 }
-# Seconds the guest's wall clock is ahead of dom0's.
-wall_offset() {
-	local g d
-	g=$(_net_run "$NAME" 'date +%s' 30) && d=$(dom0_run 'date +%s' | tr -d '\r') || return 1
-	echo $((g - d))
-}
 
 read -r c s avail <<< "$(window)"
 lab_log "before: clockwatch charged $c ticks, steal $s ticks, of $avail"
 [ "${c:-0}" -gt 0 ] || fail "clockwatch was charged no CPU time before the hibernation ($c $s $avail)"
-off0=$(wall_offset) || fail "cannot read the wall clocks"
+off0=$(dom_wall_offset "$NAME") || fail "cannot read the wall clocks"
 st0=$(status)
 lab_log "before: wall clock offset to dom0 ${off0}s; $st0"
 
@@ -50,7 +44,7 @@ st2=$(status)
 lab_log "after: clockwatch charged $c ticks, steal $s ticks, of $avail"
 lab_log "after: $st1"
 lab_log "after ${WINDOW}s: $st2"
-off1=$(wall_offset) || fail "cannot read the wall clocks after the restore"
+off1=$(dom_wall_offset "$NAME") || fail "cannot read the wall clocks after the restore"
 lab_log "after: wall clock offset to dom0 ${off1}s (before ${off0}s)"
 lab_metric clock-steal-ticks-after "$s"
 lab_metric clock-task-ticks-after "$c"

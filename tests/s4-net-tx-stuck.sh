@@ -14,7 +14,6 @@ DOM_CMDLINE_EXTRA="xen_netfront.freeze_timeout=$TIMEOUT" dom_create "$NAME" 1 "$
 net_up "$NAME" >/dev/null || fail "no ping answer from dom0 over the vif"
 fio_write "$NAME" 16M || fail "fio write failed"
 id=$DOM_ID
-bepath=/local/domain/0/backend/vif/$id/0
 net_backend_unbind "$id" || fail "cannot unbind vif-$id-0 in dom0"
 # One ping (or the ARP request before it) that nobody takes off the ring.
 _net_run "$NAME" "ping -c 1 -W 1 $NET_DOM0_IP >/dev/null && echo answered" 30 | grep -q answered &&
@@ -38,15 +37,8 @@ st=$(dom0_run -t 30 "xenstore-read /local/domain/$id/device/vif/0/state" | tr -d
 [ "$st" = 4 ] || fail "the aborted freeze left the vif frontend in state '$st', not Connected"
 FIO_TIMEOUT=120 fio_verify "$NAME" 16M || fail "xvda does not work, or its data does not verify, after the aborted hibernation"
 
-net_backend_bind "$id" || fail "netback did not come back for vif-$id-0"
-gap=$(net_ping_gap "$NAME") || {
-	dom_run "$NAME" 'dmesg | grep -E "vif|netfront" | tail -n 20' 30 | sed 's/^/# /' >&2
-	fail "no ping answer within 60 s of netback coming back"
-}
-lab_metric ping-after-bind-s "$gap"
-st=$(dom0_run -t 30 "xenstore-read /local/domain/$id/device/vif/0/state $bepath/state" | tr -s '\r\n' ' ')
-[ "$st" = "4 4 " ] || fail "vif frontend/backend states are '$st', not Connected"
-lab_log "vif back: ping answered after ${gap}s, states $st"
+gap=$(net_backend_back "$NAME" "$id") || exit 1
+lab_log "vif back: ping answered after ${gap}s, both ends Connected"
 # With the ring drained, the same guest hibernates and a new domain restores it.
 dom_hibernate_and_restore "$NAME" >/dev/null || fail "hibernation after netback came back failed: $HIB_FAIL"
 gap=$(net_ping_gap "$NAME") || fail "ping to dom0 did not answer within 60 s of the restore"

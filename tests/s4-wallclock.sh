@@ -12,19 +12,13 @@ NAME=wallclock
 STEP=${WALL_STEP:-3600}
 lab_boot
 dom_create "$NAME" 1 || fail "$NAME did not become ready"
-# Seconds the guest's wall clock is ahead of dom0's.
-wall_offset() {
-	local g d
-	g=$(dom_run "$NAME" 'date +%s' 30 | tr -d '\r') && d=$(dom0_run 'date +%s' | tr -d '\r') || return 1
-	echo $((g - d))
-}
-off0=$(wall_offset) || fail "cannot read the wall clocks"
+off0=$(dom_wall_offset "$NAME") || fail "cannot read the wall clocks"
 lab_log "before: guest wall clock ${off0}s ahead of dom0's"
 trap 'dom0_run "date -s @\$((\$(date +%s) - $STEP))" >/dev/null 2>&1' EXIT
 HIB_WHILE_OFF="date -s @\$((\$(date +%s) + $STEP))" dom_hibernate_and_restore "$NAME" >/dev/null ||
 	fail "hibernation failed: $HIB_FAIL"
 lab_log "dom0's clock set ${STEP}s ahead while the guest was off; resumed as domid $DOM_ID after ${HIB_T_RESUMED}s"
-off1=$(wall_offset) || fail "cannot read the wall clocks after the restore"
+off1=$(dom_wall_offset "$NAME") || fail "cannot read the wall clocks after the restore"
 lab_log "after: guest wall clock ${off1}s ahead of dom0's"
 lab_metric wallclock-offset-change-s $((off1 - off0))
 d=$((off1 - off0)); d=${d#-}
