@@ -7,6 +7,8 @@
 # loading kernel's _text; every cycle must restore on a new domain with the
 # image's _text unchanged, its ext4 files and xvda's fio pattern intact, and
 # the scenario fails unless the loaders' offsets differed from the image's.
+# The loader also prints the frames holding its vCPUs' vcpu_info (Xen keeps
+# that registration): they must be the image's in every cycle.
 # At the end the restored guest must obey xl shutdown (xenstore watches).
 # lab-min-s: 1300
 # lab-timeout-s: 2400
@@ -21,6 +23,8 @@ dom_create "$NAME" 1 || fail "$NAME did not become ready"
 image=$(text)
 [ -n "$image" ] && [ "$image" != 0000000000000000 ] || fail "cannot read the guest's _text from /proc/kallsyms ('$image')"
 dom_run "$NAME" 'dmesg | grep -i -E "kaslr|randomiz" | head -n 3' 30 | sed 's/^/# /' >&2
+image_vi=$(dom_run "$NAME" "dmesg | sed -n 's/.*vcpu_info of vCPUs .* in pfn //p' | head -n 1" 30 | tr -d '\r')
+[ -n "$image_vi" ] || fail "the guest kernel does not say where its vcpu_info frames are"
 fio_write "$NAME" 32M >/dev/null || fail "fio write failed"
 lab_log "image _text $image"
 differed=0
@@ -33,13 +37,16 @@ for c in $(seq 1 "$N"); do
 	loader=$(dom_log "$NAME" | grep -a -o '@@LOADER text=[0-9a-f]*' | tail -n 1)
 	loader=${loader#*=}
 	[ -n "$loader" ] || fail "cycle $c/$N: the loading kernel did not print its _text"
+	loader_vi=$(dom_log "$NAME" | grep -a -o '@@LOADER text=[0-9a-f]* vcpu_info=[0-9a-fx-]*' | tail -n 1)
+	loader_vi=${loader_vi##*=}
+	[ "$loader_vi" = "$image_vi" ] || fail "cycle $c/$N: the loading kernel's vcpu_info frames are '$loader_vi', the image's $image_vi"
 	now=$(text)
 	[ "$now" = "$image" ] || fail "cycle $c/$N: the restored kernel's _text is $now, the image's was $image"
 	dom_run "$NAME" 'cd /mnt/c && sha256sum -c ksums >/dev/null' 120 || fail "cycle $c/$N: ext4 files changed (or no answer)"
 	FIO_TIMEOUT=120 fio_verify "$NAME" 32M >/dev/null || fail "cycle $c/$N: xvda's data does not verify"
 	[ "$loader" != "$image" ] && differed=$((differed + 1))
 	loaders="$loaders $loader"
-	lab_log "cycle $c/$N: domid $old -> $DOM_ID, loader _text $loader, image $image, off ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
+	lab_log "cycle $c/$N: domid $old -> $DOM_ID, loader _text $loader, image $image, vcpu_info $image_vi in both, off ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
 done
 distinct=$(printf '%s\n' $loaders | sort -u | wc -l)
 lab_metric kaslr-cycles "$N"

@@ -5,28 +5,48 @@
 # must be Connected again (within 60 s: the reconnection completes when
 # blkback answers); at the end the loop must report 0 verify errors and
 # the log must carry blkfront's freeze/restore times (pm_print_times).
+# Then pm_test=core, 3 times: the same, plus the syscore step, where the
+# event channels of the timer and the IPIs are closed and bound anew; after
+# each round the timer interrupt of every vCPU (2) must still count up.
 . "$(dirname "$0")/../lab/lib.sh"
 ROUNDS=${PM_TEST_ROUNDS:-10}
+CORE_ROUNDS=${PM_TEST_CORE_ROUNDS:-3}
 lab_boot
-dom_create pmt || fail "pmt did not become ready"
+dom_create pmt 2 || fail "pmt did not become ready"
 fio_start pmt 16M || fail "fio loop did not start"
-for r in $(seq 1 "$ROUNDS"); do
+# pm_test_round MODE R: one hibernation stopped at MODE, then every disk
+# Connected again.
+pm_test_round() {
+	local mode=$1 r=$2 t out st vbd end
 	t=$(_now)
-	out=$(dom_run pmt 'echo devices > /sys/power/pm_test || exit 90
-echo disk > /sys/power/state; rc=$?
+	out=$(dom_run pmt "echo $mode > /sys/power/pm_test || exit 90
+echo disk > /sys/power/state; rc=\$?
 echo none > /sys/power/pm_test
-exit $rc' 240) || fail "round $r: pm_test hibernation failed (rc=$?): $out"
-	lab_metric "pm-test-$r-s" "$(_since "$t")"
+exit \$rc" 240) || fail "$mode round $r: pm_test hibernation failed (rc=$?): $out"
+	lab_metric "pm-test-$mode-$r-s" "$(_since "$t")"
 	# Reconnection finishes asynchronously, when blkback answers: bounded wait.
 	for vbd in 51712 51728 51744; do
 		end=$((SECONDS + 60))
 		while st=$(dom0_run -t 30 "xenstore-read /local/domain/$DOM_ID/device/vbd/$vbd/state /local/domain/0/backend/vbd/$DOM_ID/$vbd/state" | tr -s '\r\n' ' ')
 			[ "$st" != "4 4 " ]; do
-			[ $SECONDS -lt $end ] || fail "round $r: vbd $vbd frontend/backend states are '$st', not Connected after 60 s"
+			[ $SECONDS -lt $end ] || fail "$mode round $r: vbd $vbd frontend/backend states are '$st', not Connected after 60 s"
 			sleep 1
 		done
 	done
-	dom_run pmt 'cat /tmp/fio.count 2>/dev/null; true' 30 >/dev/null || fail "round $r: guest agent dead"
+	dom_run pmt 'cat /tmp/fio.count 2>/dev/null; true' 30 >/dev/null || fail "$mode round $r: guest agent dead"
+}
+for r in $(seq 1 "$ROUNDS"); do
+	pm_test_round devices "$r"
+done
+# The per-CPU timer interrupts, "timer0 timer1" counts, twice a second apart.
+timers='t() { awk "/timer[0-9]/ { printf \"%s \", \$2 + \$3 }" /proc/interrupts; }; t; sleep 1; echo; t; echo'
+for r in $(seq 1 "$CORE_ROUNDS"); do
+	pm_test_round core "$r"
+	ticks=$(dom_run pmt "$timers" 30) || fail "core round $r: guest agent dead"
+	set -- $ticks
+	[ $# -eq 4 ] && [ "$3" -gt "$1" ] && [ "$4" -gt "$2" ] ||
+		fail "core round $r: the timer interrupts of the 2 vCPUs do not count up any more: '$(echo $ticks)'"
+	lab_log "core round $r: timer0 $1 -> $3, timer1 $2 -> $4 in 1 s"
 done
 out=$(fio_stop pmt) || fail "fio loop reported errors: $out"
 lab_log "fio loop passes/failures: $out"
