@@ -15,11 +15,20 @@ table=$LAB_SCEN_LOG/cycles.txt
 lab_boot
 dom_create "$NAME" 1 || fail "$NAME did not become ready"
 fio_start "$NAME" 16M || fail "fio loop did not start"
+# Every cycle adds a file to xvdc's ext4 and all of them are checked after
+# every cycle: size them so that N cycles fit (1 MiB at most, in 64 KiB
+# blocks), leaving a quarter of the free space.
+free_k=$(dom_run "$NAME" "df -k /mnt/c | awk 'NR == 2 { print \$4 }'" 30 | tr -d '\r')
+case $free_k in ''|*[!0-9]*) fail "cannot read the free space of xvdc's ext4 ('$free_k')" ;; esac
+blocks=$((free_k * 3 / 4 / N / 64))
+[ "$blocks" -gt 16 ] && blocks=16
+[ "$blocks" -ge 1 ] || fail "xvdc's ext4 has $free_k KiB free, too little for a file per cycle in $N cycles"
+lab_log "xvdc: $free_k KiB free, $((blocks * 64)) KiB written per cycle"
 printf '%-6s %-6s %-6s %8s %9s %7s %s\n' cycle domid old off-s resume-s total-s fio-passes > "$table"
 for c in $(seq 1 "$N"); do
 	t=$(_now)
-	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/f$c bs=64k count=16 2>/dev/null && cd /mnt/c && sha256sum f$c >> sums && sync" 120 ||
-		fail "cycle $c/$N: writing to the ext4 on xvdc failed"
+	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/f$c bs=64k count=$blocks 2>/dev/null && cd /mnt/c && sha256sum f$c >> sums && sync" 120 ||
+		fail "cycle $c/$N: writing to the ext4 on xvdc failed ($(dom_run "$NAME" 'df -k /mnt/c | tail -n 1' 30 | tr -d '\r'))"
 	old=$(dom_id "$NAME")
 	dom_hibernate_and_restore "$NAME" >/dev/null || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
 	dom_run "$NAME" 'cd /mnt/c && sha256sum -c sums >/dev/null' 120
