@@ -511,6 +511,16 @@ _hib_explain() {
 		grep -a -v -E 'calling |returned |progress: ' | tail -n 40 | sed 's/^/# /' | tee -a "$LAB_SCEN_LOG/steps.log" >&2
 }
 
+# _hib_image_pending NAME: NAME's swap disk (xvdb, swap.img in dom0) still
+# carries the hibernation signature, that is an image no kernel has begun to
+# load.  HIBERNATE_SIG "S1SUSPEND" ends the first 4 KiB page (struct
+# swsusp_header in kernel/power/swap.c).
+_hib_image_pending() {
+	local sig
+	sig=$(dom0_run -t 30 "dd if=/scratch/$1/swap.img bs=1 skip=4086 count=9 2>/dev/null") || return 1
+	[ "${sig//[$'\r\n']/}" = S1SUSPEND ]
+}
+
 # dom_hibernate_and_restore NAME: echo disk in the guest, wait for the domain
 # to power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
@@ -543,16 +553,43 @@ dom_hibernate_and_restore() {
 		return 1
 	fi
 	lab_log "$name: domain $old powered off after ${HIB_T_OFF}s"
+	# The retry rule below relies on this: an image on xvdb after every power-off.
+	_hib_image_pending "$name" || {
+		HIB_FAIL=no-image
+		lab_log "$name: domain $old powered off but xvdb holds no hibernation image"
+		return 1
+	}
 	# HIB_WHILE_OFF: a dom0 command to run while no domain holds the guest.
 	if [ -n "${HIB_WHILE_OFF:-}" ]; then
 		dom0_run -t 60 "$HIB_WHILE_OFF" >/dev/null || { HIB_FAIL=while-off; return 1; }
 	fi
 	t1=$(_now)
-	_dom_start "$name" || { HIB_FAIL=create; return 1; }
-	new=$DOM_ID
-	HIB_T_CREATE=$(_since "$t1")
-	line=$(dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}") ||
-		{ HIB_FAIL=resume-timeout; lab_log "$name: no resume marker"; return 1; }
+	local attempt=0 rc
+	while :; do
+		_dom_start "$name" || { HIB_FAIL=create; return 1; }
+		new=$DOM_ID
+		HIB_T_CREATE=$(_since "$t1")
+		line=$(dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
+		rc=$?
+		[ $rc = 3 ] || break
+		# The loading kernel triple-faulted.  While the image's signature
+		# is still on xvdb, the loader never got as far as reading it
+		# (swsusp_check() writes the swap signature back first thing):
+		# nothing was lost, and a new domain can load the image as the
+		# first one would have.  Counted as a create retry.
+		attempt=$((attempt + 1))
+		if ! _hib_image_pending "$name"; then
+			HIB_FAIL=triple-fault-loading
+			lab_log "$name: domain $new triple-faulted after reading the image"
+			return 1
+		fi
+		echo "$(date -u +%T) $LAB_SCENARIO $name: loader triple fault before reading the image" >> "$LAB_RUN/retries"
+		lab_log "$name: domain $new triple-faulted before reading the image (retry $attempt/$LAB_MAX_RETRIES)"
+		[ $attempt -le "$LAB_MAX_RETRIES" ] || { HIB_FAIL=triple-fault-loading; return 1; }
+		DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
+		t1=$(_now)
+	done
+	[ $rc = 0 ] || { HIB_FAIL=resume-timeout; lab_log "$name: no resume marker"; return 1; }
 	case $line in
 	*@@READY*)
 		HIB_FAIL=no-resume
