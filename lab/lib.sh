@@ -264,8 +264,9 @@ dom_log() {
 dom_wait_marker() {
 	local name=$1 re=$2 t=${3:-$DOM_READY_TIMEOUT} end line
 	end=$((SECONDS + t))
-	local log ser_off nf tf=0
-	ser_off=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
+	local log ser_off nf
+	# DOM_SERIAL_OFF: look for triple faults from there on (default: now).
+	ser_off=${DOM_SERIAL_OFF:-$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)}
 	while :; do
 		# No "dom_log | grep -m1": under pipefail the SIGPIPE would read as no match.
 		log=$(dom_log "$name")
@@ -276,10 +277,11 @@ dom_wait_marker() {
 		fi
 		lab_check_alive
 		# A triple fault ends the domain (on_reboot=destroy): do not wait
-		# for the timeout when it was this one's.
+		# for the timeout when it was this one's.  Xen prints the fault
+		# before the toolstack destroys the domain: look again on every
+		# round while a fault is in the log.
 		nf=$(tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -c 'Triple fault')
-		if [ "$nf" -gt "$tf" ]; then
-			tf=$nf
+		if [ "$nf" -gt 0 ]; then
 			if ! dom_exists "$name"; then
 				echo "dom_wait_marker: $name: the domain triple-faulted while waiting for /$re/" >&2
 				tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -A4 'Triple fault' | sed 's/^/# /' >&2
@@ -564,12 +566,13 @@ dom_hibernate_and_restore() {
 		dom0_run -t 60 "$HIB_WHILE_OFF" >/dev/null || { HIB_FAIL=while-off; return 1; }
 	fi
 	t1=$(_now)
-	local attempt=0 rc
+	local attempt=0 rc ser_off
 	while :; do
+		ser_off=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 		_dom_start "$name" || { HIB_FAIL=create; return 1; }
 		new=$DOM_ID
 		HIB_T_CREATE=$(_since "$t1")
-		line=$(dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
+		line=$(DOM_SERIAL_OFF=$ser_off dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
 		rc=$?
 		[ $rc = 3 ] || break
 		# The loading kernel triple-faulted.  While the image's signature
