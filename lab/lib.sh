@@ -627,7 +627,7 @@ cat > /tmp/fioloop.sh <<'EOF'
 i=0; f=0
 while [ ! -e /tmp/fio.stop ]; do
 	fio $(_fio_args "${2:-16M}") --offset=${FIO_LOOP_OFFSET:-128M} --rw=write --do_verify=1 --verify_fatal=1 > /tmp/fio.last 2>&1 || { f=\$((f+1)); cp /tmp/fio.last /tmp/fio.fail.\$i; }
-	i=\$((i+1)); echo \"\$i \$f\" > /tmp/fio.count
+	i=\$((i+1)); echo \"\$i \$f\" > /tmp/fio.count.new && mv /tmp/fio.count.new /tmp/fio.count
 done
 echo done > /tmp/fio.done
 EOF
@@ -635,7 +635,8 @@ sh /tmp/fioloop.sh > /dev/null 2>&1 &
 echo started"
 }
 
-# fio_status NAME: "passes failures" so far.
+# fio_status NAME: "passes failures" so far (the loop replaces the file by a
+# rename, so a reader never sees it empty).
 fio_status() { dom_run "$1" 'cat /tmp/fio.count 2>/dev/null || echo "0 0"' 30; }
 
 # fio_stop NAME: stop the loop after its current pass; succeed when >=1 pass
