@@ -609,6 +609,31 @@ dom_hibernate_and_restore() {
 	echo "$new"
 }
 
+# dom_sci_check NAME: press the HVM guest's ACPI power button (xl trigger)
+# and wait for its ACPI interrupt (SCI) to be counted.  Xen delivers the SCI
+# of an HVM guest as a physical IRQ bound to an event channel ("xen-pirq"
+# in /proc/interrupts), which a hibernation hands from kernel to kernel.
+# Prints "before -> after"; fails when the count does not move in 10 s.
+dom_sci_check() {
+	local name=$1 line before after i
+	_sci_line() { dom_run "$name" 'grep -E " acpi$" /proc/interrupts' 30 | tr -d '\r'; }
+	line=$(_sci_line)
+	case $line in
+	*xen-pirq*) ;;
+	*) echo "no ACPI interrupt taken as a Xen physical IRQ: '$line'"; return 1 ;;
+	esac
+	before=$(awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' <<< "$line")
+	dom0_run -t 30 "xl trigger $name power" >/dev/null || { echo "xl trigger $name power failed"; return 1; }
+	for i in $(seq 1 20); do
+		line=$(_sci_line)
+		after=$(awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' <<< "$line")
+		[ "${after:-0}" -gt "$before" ] && { echo "$before -> $after"; return 0; }
+		sleep 0.5
+	done
+	echo "ACPI interrupt count stayed at $before after the power button"
+	return 1
+}
+
 # ---------------------------------------------------------------- fio
 
 _fio_args() { echo "--name=lab --thread --filename=/dev/xvda --ioengine=psync --direct=1 --bs=${FIO_BS:-1M} --size=${1:-$FIO_SIZE} --verify=crc32c"; }

@@ -14,6 +14,14 @@ rings=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
 lab_log "xvda has $rings hardware queue(s)"
 [ -z "${S4_MIN_RINGS:-}" ] || [ "$rings" -ge "$S4_MIN_RINGS" ] || fail "xvda has $rings rings, want >= $S4_MIN_RINGS"
 fio_start "$NAME" 16M || fail "fio loop did not start"
+# HVM: the ACPI interrupt, a physical IRQ, works before and after each cycle.
+sci() {
+	[ "$DOM_TYPE" = hvm ] || return 0
+	local out
+	out=$(dom_sci_check "$NAME") || fail "$1: $out"
+	lab_log "$1: ACPI interrupts $out after the power button"
+}
+sci "before hibernation"
 for c in $(seq 1 "$CYCLES"); do
 	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/f$c bs=64k count=32 2>/dev/null && cd /mnt/c && sha256sum f$c >> sums && sync" 120 ||
 		fail "cycle $c: writing to the ext4 on xvdc failed"
@@ -29,6 +37,7 @@ for c in $(seq 1 "$CYCLES"); do
 	*) fail "cycle $c: ext4 files changed across hibernation" ;;
 	esac
 	dom_run "$NAME" 'cat /tmp/fio.count' 60 || fail "cycle $c: guest agent dead"
+	sci "cycle $c"
 	now=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
 	lab_log "cycle $c: xvda has $now hardware queue(s)"
 done
