@@ -616,23 +616,25 @@ dom_hibernate_and_restore() {
 # Prints "before -> after"; fails when the count does not move in 10 s.
 dom_sci_check() {
 	local name=$1 line before after i
-	_sci_line() { dom_run "$name" 'grep -E " acpi$" /proc/interrupts' 30 | tr -d '\r'; }
-	line=$(_sci_line)
+	line=$(_sci_line "$name")
 	case $line in
 	*xen-pirq*) ;;
 	*) echo "no ACPI interrupt taken as a Xen physical IRQ: '$line'"; return 1 ;;
 	esac
-	before=$(awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' <<< "$line")
+	before=$(_irq_total "$line")
 	dom0_run -t 30 "xl trigger $name power" >/dev/null || { echo "xl trigger $name power failed"; return 1; }
 	for i in $(seq 1 20); do
-		line=$(_sci_line)
-		after=$(awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' <<< "$line")
+		after=$(_irq_total "$(_sci_line "$name")")
 		[ "${after:-0}" -gt "$before" ] && { echo "$before -> $after"; return 0; }
 		sleep 0.5
 	done
 	echo "ACPI interrupt count stayed at $before after the power button"
 	return 1
 }
+# The guest's /proc/interrupts line of the ACPI interrupt.
+_sci_line() { dom_run "$1" 'grep -E " acpi$" /proc/interrupts' 30 | tr -d '\r'; }
+# The sum of the per-CPU counts of a /proc/interrupts line.
+_irq_total() { awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' <<< "$1"; }
 
 # ---------------------------------------------------------------- fio
 
