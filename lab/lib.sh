@@ -632,7 +632,7 @@ dom_sci_check() {
 	return 1
 }
 # The guest's /proc/interrupts line of the ACPI interrupt.
-_sci_line() { dom_run "$1" 'grep -E " acpi$" /proc/interrupts' 30 | tr -d '\r'; }
+_sci_line() { _net_run "$1" 'grep -E " acpi$" /proc/interrupts' 30; }
 # The sum of the per-CPU counts of a /proc/interrupts line.
 _irq_total() { awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' <<< "$1"; }
 
