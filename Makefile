@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export BUILD ?= $(CURDIR)/build
 export XH_CACHE ?= /var/cache/xen-hibernation
 
-.PHONY: all deps tree export kernel check check-series kunit lab lab-test demo soak clean help
+.PHONY: all deps tree export kernel check check-series kunit lab lab-test demo soak rig-health clean help
 
 all: help
 
@@ -19,6 +19,7 @@ help:
 	@echo "make kunit         KUnit suites of the series (TAP)"
 	@echo "make lab-test [T=name]  lab scenarios from tests/ (TAP)"
 	@echo "make soak [N=100]  N hibernation cycles of one guest, per-cycle table"
+	@echo "make rig-health [RIG_MINUTES=20] [RIG_VARIANTS='hap shadow']  domU triple faults of the rig, no hibernation"
 
 deps:
 	@scripts/deps.sh
@@ -52,6 +53,11 @@ demo: kernel
 soak: kernel
 	@n=$(or $(N),100); LAB_SCENARIO_TIMEOUT=$$((n * 120 + 300)) lab/run-tests.sh soak SOAK_N=$$n; \
 	rc=$$?; cat $(BUILD)/lab/logs/soak/cycles.txt 2>/dev/null; exit $$rc
+
+# make rig-health [RIG_MINUTES=20] [RIG_VARIANTS="hap shadow"]: the rig's own
+# fault rate, measured without hibernation (lab/rig-health.sh).
+rig-health: kernel
+	@lab/rig-health.sh $(if $(RIG_MINUTES),RIG_MINUTES=$(RIG_MINUTES)) $(if $(RIG_VARIANTS),"RIG_VARIANTS=$(RIG_VARIANTS)") $(if $(RIG_ROUND_S),RIG_ROUND_S=$(RIG_ROUND_S))
 
 check: deps
 	@scripts/check.sh

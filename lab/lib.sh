@@ -8,12 +8,17 @@
 # (build/lab/run/console/guest-<name>.log).  See lab/README.md for the API.
 
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/rig-faults.sh"
 
 LAB_RUN=$LAB_BUILD/run
 LAB_LOGS=$LAB_BUILD/logs
 LAB_MEM=${LAB_MEM:-2048}
 LAB_DOM0_TIMEOUT=${LAB_DOM0_TIMEOUT:-300}
 LAB_MAX_RETRIES=${LAB_MAX_RETRIES:-3}
+# The emulated machine Xen runs on (lab/README.md, "Rig faults").
+LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
+LAB_QEMU_ACCEL=${LAB_QEMU_ACCEL:-tcg,thread=multi}
+LAB_QEMU_CPU=${LAB_QEMU_CPU:-qemu64,+svm,+npt}
 # Scenario log directory (set by run-tests.sh; standalone runs get one too).
 LAB_SCEN_LOG=${LAB_SCEN_LOG:-$LAB_LOGS/${LAB_SCENARIO:-adhoc}}
 mkdir -p "$LAB_SCEN_LOG"
@@ -145,13 +150,13 @@ lab_boot() {
 	# Scratch disk for dom0 (/scratch): domU disk images and save files.
 	truncate -s 16G "$LAB_RUN/scratch.img"
 	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1 "$LAB_RUN/scratch.img"
-	xen_args="bootscrub=false console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M noreboot loglvl=all guest_loglvl=all"
+	xen_args="bootscrub=false console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M noreboot loglvl=all guest_loglvl=all ${LAB_XEN_ARGS_EXTRA:-}"
 	dom0_args="console=hvc0 earlyprintk=xen loglevel=7"
 	t0=$(_now)
 	echo "$t0" > "$LAB_RUN/boot.t0"
-	lab_log "boot: qemu (TCG, -m $LAB_MEM) xen $(cat "$d/inputs.txt" | head -1)"
-	setsid qemu-system-x86_64 -name xenlab \
-		-accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m "$LAB_MEM" \
+	lab_log "boot: $("$LAB_QEMU" --version | head -n 1) -accel $LAB_QEMU_ACCEL -cpu $LAB_QEMU_CPU -m $LAB_MEM, xen $(head -n 1 "$d/inputs.txt") ${LAB_XEN_ARGS_EXTRA:-}"
+	setsid "$LAB_QEMU" -name xenlab \
+		-accel "$LAB_QEMU_ACCEL" -cpu "$LAB_QEMU_CPU" -smp 2 -m "$LAB_MEM" \
 		-display none -vga none -nic none -monitor none -no-reboot \
 		-chardev file,id=ser0,path="$LAB_RUN/serial.log" -serial chardev:ser0 \
 		-kernel "$d/xen" -append "$xen_args" \
@@ -403,7 +408,7 @@ _dom_start() {
 				[ -n "$(_dom_guest_output "$name")" ] && break
 				attempt=$((attempt + 1))
 				DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
-				echo "$(date -u +%T) $LAB_SCENARIO $name" >> "$LAB_RUN/retries"
+				echo "$(date -u +%T) $LAB_SCENARIO $name: died before its first console line" >> "$LAB_RUN/retries"
 				lab_log "$name: died before its first console line (retry $attempt/$LAB_MAX_RETRIES)"
 				grep -a -E 'Triple fault|d[0-9]+v[0-9]+.*(crash|fault)' "$LAB_RUN/serial.log" | tail -n 2 >&2
 				[ $attempt -le "$LAB_MAX_RETRIES" ] || { echo "$name died before its first console line $attempt times" > "$LAB_SCEN_LOG/reason"; return 1; }
@@ -436,7 +441,7 @@ dom_tails() {
 # stderr) on failure.  Env: DOM_TYPE=pvh|hvm, DOM_MEM, DOM_CMDLINE_EXTRA,
 # DOM_READY_TIMEOUT, DOM_KEEP_DISKS=1.
 dom_create() {
-	local name=$1 vcpus=${2:-1} t0 line
+	local name=$1 vcpus=${2:-1}
 	shift; [ $# -gt 0 ] && shift
 	_dom_cfg "$name" "$vcpus" "$@"
 	if [ -z "${DOM_KEEP_DISKS:-}" ]; then
@@ -445,9 +450,15 @@ dom_create() {
 			truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&
 			cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img" >/dev/null || return 1
 	fi
+	dom_boot "$name"
+}
+
+# dom_boot NAME: boot NAME from its existing config and disks, as they are,
+# and wait for the guest's @@READY.  Sets DOM_ID and DOM_READY_S.
+dom_boot() {
+	local name=$1 t0 line why=
 	t0=$(_now)
 	_dom_start "$name" || { dom_tails "$name" >&2; return 1; }
-	local why=
 	line=$(dom_wait_marker "$name" '@@READY' "$DOM_READY_TIMEOUT")
 	case $? in
 	0) ;;
@@ -523,6 +534,27 @@ _hib_image_pending() {
 	[ "${sig//[$'\r\n']/}" = S1SUSPEND ]
 }
 
+# dom_ready_text NAME: the _text of NAME's kernel, as its last @@READY said.
+dom_ready_text() {
+	local f
+	for f in $(_dom_logs "$1"); do cat "$f" 2>/dev/null; done |
+		grep -a -o '@@READY .* text=[0-9a-f]*' | tail -n 1 | sed 's/.* text=//'
+}
+
+# _hib_fault SERIAL_OFFSET DOMID NAME: the domain triple-faulted after that
+# offset of Xen's serial log; sets HIB_FAULT (the faults' signatures and
+# RIPs, lab/rig-faults.sh) and HIB_RIG (1 when each one is the rig's).
+_hib_fault() {
+	local lines rc
+	lines=$(rig_faults_all_rigs "$1" "$2" "$(dom_ready_text "$3")")
+	rc=$?
+	[ -n "$lines" ] || return 1
+	HIB_FAULT=$(cut -d' ' -f2- <<< "$lines" | paste -s -d';' - | sed 's/;/; /g')
+	HIB_RIG=
+	[ $rc = 0 ] && HIB_RIG=1
+	return 0
+}
+
 # dom_hibernate_and_restore NAME: echo disk in the guest, wait for the domain
 # to power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
@@ -531,10 +563,11 @@ _hib_image_pending() {
 # HIB_WHILE_OFF dom0 command failed), no-resume (fresh boot), resume-timeout,
 # and returns non-zero.  Timeline in HIB_T_* (seconds).
 dom_hibernate_and_restore() {
-	local name=$1 old new id t0 t1 line
-	HIB_FAIL=
+	local name=$1 old new id t0 t1 line ser0
+	HIB_FAIL= HIB_FAULT= HIB_RIG=
 	old=$(dom_id "$name")
 	dom_cursor "$name"
+	ser0=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 	t0=$(_now)
 	lab_log "$name: hibernate (echo disk), domid $old"
 	id=$(dom_send "$name" 'sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$rc" > /dev/kmsg; echo "@@RESUMED rc=$rc"; exit $rc') ||
@@ -548,11 +581,17 @@ dom_hibernate_and_restore() {
 	HIB_T_OFF=$(_since "$t0")
 	# A triple fault "reboots" the domain, and on_reboot=destroy makes
 	# that look like the power-off that ends a hibernation.
-	if grep -a -q -E "\(XEN\) d${old}v[0-9]+ Triple fault" "$LAB_RUN/serial.log"; then
-		HIB_FAIL=triple-fault
-		lab_log "$name: domain $old triple-faulted during hibernation after ${HIB_T_OFF}s (serial log)"
+	if _hib_fault "$ser0" "$old" "$name"; then
+		lab_log "$name: domain $old triple-faulted during hibernation after ${HIB_T_OFF}s: $HIB_FAULT"
 		dom_log "$name" | grep -a -v -E 'calling |returned ' | tail -n 12 | sed 's/^/# last console: /' >&2
-		return 1
+		# With the image's signature on xvdb, the image was written
+		# whole and the fault came while powering off: restore it.
+		if [ -z "$HIB_RIG" ] || ! _hib_image_pending "$name"; then
+			HIB_FAIL=triple-fault
+			return 1
+		fi
+		echo "$(date -u +%T) $LAB_SCENARIO $name: triple fault after the image was written ($HIB_FAULT)" >> "$LAB_RUN/retries"
+		lab_log "$name: the image was written whole before the fault (a rig signature): restoring it"
 	fi
 	lab_log "$name: domain $old powered off after ${HIB_T_OFF}s"
 	# The retry rule below relies on this: an image on xvdb after every power-off.
@@ -579,11 +618,13 @@ dom_hibernate_and_restore() {
 		# is still on xvdb, the loader never got as far as reading it
 		# (swsusp_check() writes the swap signature back first thing):
 		# nothing was lost, and a new domain can load the image as the
-		# first one would have.  Counted as a create retry.
+		# first one would have (a fresh boot of the same kernel, as at
+		# create time).  Counted as a create retry.
 		attempt=$((attempt + 1))
+		_hib_fault "$ser_off" "$new" "$name"
 		if ! _hib_image_pending "$name"; then
 			HIB_FAIL=triple-fault-loading
-			lab_log "$name: domain $new triple-faulted after reading the image"
+			lab_log "$name: domain $new triple-faulted loading the image: $HIB_FAULT"
 			return 1
 		fi
 		echo "$(date -u +%T) $LAB_SCENARIO $name: loader triple fault before reading the image" >> "$LAB_RUN/retries"
@@ -607,6 +648,40 @@ dom_hibernate_and_restore() {
 	[ "$new" != "$old" ] || { HIB_FAIL=same-domid; return 1; }
 	[ "$HIB_RC" = 0 ] || { HIB_FAIL="echo-disk-rc-$HIB_RC"; return 1; }
 	echo "$new"
+}
+
+# hib_cycle NAME [RECOVER]: dom_hibernate_and_restore, where a rig fault
+# costs a repeat of the cycle, not the scenario.  A cycle that failed
+# because a domain triple-faulted (HIB_FAIL triple-fault: the image was not
+# written whole; triple-fault-loading: the loader had read it), each fault
+# with a signature of the rig's (lab/rig-faults.sh), lost the guest's memory
+# but nothing it had synced to disk: NAME boots afresh from its disks
+# (dom_boot), RECOVER (a command evaluated in the scenario's shell) starts
+# again what the scenario keeps running in the guest, and the cycle runs
+# again.  At most LAB_MAX_CYCLE_REPEATS (3) per scenario, each a line in
+# the run's retries and in the scenario's rig-repeats.  Any other failure
+# returns non-zero with HIB_FAIL set, as dom_hibernate_and_restore does.
+hib_cycle() {
+	local name=$1 recover=${2:-:} n
+	while :; do
+		dom_hibernate_and_restore "$name" >/dev/null && return 0
+		case $HIB_FAIL in triple-fault | triple-fault-loading) ;; *) return 1 ;; esac
+		if [ -z "$HIB_RIG" ]; then
+			HIB_FAIL="$HIB_FAIL ($HIB_FAULT: not a signature of the rig's)"
+			return 1
+		fi
+		n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
+		if [ "$n" -ge "${LAB_MAX_CYCLE_REPEATS:-3}" ]; then
+			HIB_FAIL="$HIB_FAIL ($HIB_FAULT; $n cycles repeated already)"
+			return 1
+		fi
+		echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after $HIB_FAIL ($HIB_FAULT)" |
+			tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
+		lab_log "$name: $HIB_FAIL with the rig's signature: booting afresh from the disks, repeating the cycle"
+		dom_destroy "$name"
+		dom_boot "$name" || { HIB_FAIL="no fresh boot after a rig fault"; return 1; }
+		eval "$recover" || { HIB_FAIL="after a rig fault, '$recover' failed"; return 1; }
+	done
 }
 
 # dom_sci_check NAME: press the HVM guest's ACPI power button (xl trigger)

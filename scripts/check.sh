@@ -56,7 +56,7 @@ stage() {	# stage NAME COMMAND...
 
 workbench_tests() {
 	local t rc=0
-	for t in "$TOP"/tests/workbench/planted-*.sh; do
+	for t in "$TOP"/tests/workbench/planted-*.sh "$TOP"/tests/workbench/tree-again.sh; do
 		"$t" || rc=1
 	done
 	return $rc
@@ -84,6 +84,10 @@ else
 fi
 
 echo "# total time $(( $(date +%s) - start )) s"
+# Faults of the rig (QEMU's nested SVM) that a retry or a repeat absorbed:
+# each is a "# rig fault:" line of the lab's output (lab/README.md).
+rig=$(grep -c '^# rig fault:' "$logdir/lab.tap" 2>/dev/null)
+echo "# rig faults absorbed: ${rig:-0}"
 # The failures again, last: a CI log is often read from its tail only.
 [ -s "$logdir/failures" ] && sed 's/^/# FAILED /' "$logdir/failures"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -10,6 +10,8 @@
 # The loader also prints the frames holding its vCPUs' vcpu_info (Xen keeps
 # that registration): they must be the image's in every cycle.
 # At the end the restored guest must obey xl shutdown (xenstore watches).
+# A cycle ended by a rig fault is repeated from a fresh boot of the same
+# disks (lab/lib.sh, hib_cycle), whose _text becomes the image's.
 # lab-min-s: 1300
 # lab-timeout-s: 2400
 . "$(dirname "$0")/../lab/lib.sh"
@@ -33,7 +35,7 @@ for c in $(seq 1 "$N"); do
 	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/k$c bs=64k count=8 2>/dev/null && cd /mnt/c && sha256sum k$c >> ksums && sync" 120 ||
 		fail "cycle $c/$N: writing to the ext4 on xvdc failed"
 	old=$(dom_id "$NAME")
-	dom_hibernate_and_restore "$NAME" >/dev/null || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
+	hib_cycle "$NAME" 'image=$(text)' || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
 	loader=$(dom_log "$NAME" | grep -a -o '@@LOADER text=[0-9a-f]*' | tail -n 1)
 	loader=${loader#*=}
 	[ -n "$loader" ] || fail "cycle $c/$N: the loading kernel did not print its _text"

@@ -3,7 +3,8 @@
 # powers off and a NEW domain restores the image from xvdb.  A fio
 # write+verify loop runs on xvda across all cycles (0 verify errors); files
 # written to the ext4 on xvdc before each cycle keep their checksums, and the
-# filesystem passes e2fsck -n at the end.
+# filesystem passes e2fsck -n at the end.  A cycle ended by a rig fault is
+# repeated from a fresh boot of the same disks (lab/lib.sh, hib_cycle).
 . "$(dirname "$0")/../lab/lib.sh"
 CYCLES=${S4_CYCLES:-3}
 VCPUS=${S4_VCPUS:-1}
@@ -25,8 +26,12 @@ sci "before hibernation"
 for c in $(seq 1 "$CYCLES"); do
 	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/f$c bs=64k count=32 2>/dev/null && cd /mnt/c && sha256sum f$c >> sums && sync" 120 ||
 		fail "cycle $c: writing to the ext4 on xvdc failed"
+	# The loop's counts live in the guest's memory: check them before each
+	# cycle, since a rig fault (hib_cycle) would start the loop afresh.
+	read -r passes fails <<< "$(fio_status "$NAME" | tr -d '\r')"
+	[ "${fails:-x}" = 0 ] || fail "cycle $c: fio loop reports '${passes:-?} ${fails:-?}' (passes failures)"
 	old=$(dom_id "$NAME")
-	dom_hibernate_and_restore "$NAME" >/dev/null || fail "cycle $c: hibernation failed: $HIB_FAIL"
+	hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null' || fail "cycle $c: hibernation failed: $HIB_FAIL"
 	lab_log "cycle $c: domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
 	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
 	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"

@@ -5,7 +5,8 @@
 # checksums, e2fsck -n passes on xvdc, and the fio loop has no failure.
 # Per-cycle times go to build/lab/logs/soak/cycles.txt (printed by make
 # soak).  SOAK_TYPE=hvm soaks an HVM guest.  `make soak N=100` runs it
-# outside make check; make check runs the default 5 cycles.
+# outside make check; make check runs the default 5 cycles.  A cycle ended
+# by a rig fault is repeated from a fresh boot of the same disks (hib_cycle).
 . "$(dirname "$0")/../lab/lib.sh"
 N=${SOAK_N:-5}
 NAME=soak
@@ -30,7 +31,7 @@ for c in $(seq 1 "$N"); do
 	dom_run "$NAME" "dd if=/dev/urandom of=/mnt/c/f$c bs=64k count=$blocks 2>/dev/null && cd /mnt/c && sha256sum f$c >> sums && sync" 120 ||
 		fail "cycle $c/$N: writing to the ext4 on xvdc failed ($(dom_run "$NAME" 'df -k /mnt/c | tail -n 1' 30 | tr -d '\r'))"
 	old=$(dom_id "$NAME")
-	dom_hibernate_and_restore "$NAME" >/dev/null || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
+	hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null' || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
 	dom_run "$NAME" 'cd /mnt/c && sha256sum -c sums >/dev/null' 120
 	case $? in
 	0) ;;

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# lab/rig-health.sh [VAR=value ...]: how often does the rig itself kill a
+# domU?  A control run with no hibernation and none of the series' code
+# paths in use: rounds of "create a guest, run the fio write+verify loop on
+# its xvda for RIG_ROUND_S seconds, destroy it", the guest's type and vCPU
+# count taking turns (PVH 1, PVH 2, HVM 1, HVM 2).  Every "Triple fault"
+# that Xen prints is counted, with the phase it came in (boot: before the
+# guest's @@READY, create retries included; run: fio running) and its
+# signature (lab/rig-faults.sh; the guests boot with nokaslr, so that a
+# guest RIP is named from System.map).
+#
+#   RIG_MINUTES   (20)       minutes of rounds for each variant
+#   RIG_ROUND_S   (60)       seconds of fio per round
+#   RIG_VARIANTS  ("hap")    variants, interleaved round by round so that
+#                            they share one lab boot and its conditions:
+#       hap       the lab's default: Xen runs the domUs on nested paging,
+#                 which QEMU emulates (NPT)
+#       shadow    hap = 0 in the domain's config: Xen shadows the guest's
+#                 page tables, QEMU emulates no nested paging
+#
+# Report: a table on stdout and in build/lab/logs/rig-health/report.txt,
+# one line per fault in faults.txt.  Exit status 0 when every round ran.
+set -uo pipefail
+for a in "$@"; do case $a in *=*) export "${a?}" ;; *) echo "usage: $0 [VAR=value ...]" >&2; exit 2 ;; esac; done
+export LAB_SCENARIO=rig-health
+. "$(dirname "$0")/lib.sh"
+. "$LAB_DIR/rig-faults.sh"
+
+minutes=${RIG_MINUTES:-20}
+round_s=${RIG_ROUND_S:-60}
+read -r -a variants <<< "${RIG_VARIANTS:-hap}"
+out=$LAB_SCEN_LOG
+rm -f "$out"/faults.txt "$out"/rounds.txt
+lab_lock
+trap lab_shutdown EXIT
+lab_boot
+
+# variant_cfg VARIANT: the xl config lines of a variant.
+variant_cfg() {
+	case $1 in
+	hap) ;;
+	shadow) echo 'hap = 0' ;;
+	*) lab_die "unknown variant '$1'" ;;
+	esac
+}
+
+# record_faults VARIANT SHAPE PHASE FROM TO: the triple faults Xen printed
+# between two offsets of its serial log, one line each in faults.txt.
+record_faults() {
+	local v=$1 shape=$2 phase=$3 from=$4 to=$5 line
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		printf '%s %s %s %s\n' "$v" "$shape" "$phase" "$line" >> "$out/faults.txt"
+		lab_log "triple fault: $v $shape $phase: $line"
+	done < <(tail -c +"$((from + 1))" "$LAB_RUN/serial.log" | head -c "$((to - from))" | rig_fault_lines)
+}
+
+# one_round VARIANT TYPE VCPUS: create, fio for round_s seconds, destroy.
+# Prints "created ready ran_s" (ready = reached @@READY; ran_s = seconds of
+# fio with the domain alive).
+one_round() {
+	local v=$1 type=$2 vcpus=$3 name=rig-$1 off0 off1 off2 ready=0 ran=0 t0
+	local -a cfg=()
+	mapfile -t cfg < <(variant_cfg "$v")
+	off0=$(stat -c %s "$LAB_RUN/serial.log")
+	if DOM_TYPE=$type DOM_READY_TIMEOUT=300 DOM_CMDLINE_EXTRA=nokaslr dom_create "$name" "$vcpus" "${cfg[@]}" >/dev/null 2>&1; then
+		ready=1
+	fi
+	off1=$(stat -c %s "$LAB_RUN/serial.log")
+	if [ $ready = 1 ] && fio_start "$name" 16M >/dev/null; then
+		t0=$SECONDS
+		while [ $((SECONDS - t0)) -lt "$round_s" ] && dom_exists "$name"; do sleep 5; done
+		ran=$((SECONDS - t0))
+		dom_exists "$name" || lab_log "$name: gone after ${ran}s of fio"
+	fi
+	dom_destroy "$name"
+	off2=$(stat -c %s "$LAB_RUN/serial.log")
+	record_faults "$v" "$type/$vcpus" boot "$off0" "$off1"
+	record_faults "$v" "$type/$vcpus" run "$off1" "$off2"
+	echo "$ready $ran"
+}
+
+shapes=("pvh 1" "pvh 2" "hvm 1" "hvm 2")
+declare -A rounds=() ready=() ran=() spent=()
+for v in "${variants[@]}"; do rounds[$v]=0 ready[$v]=0 ran[$v]=0 spent[$v]=0; done
+k=0
+retries0=$(cat "$LAB_RUN/retries" 2>/dev/null | wc -l)
+while :; do
+	done_all=1
+	for v in "${variants[@]}"; do
+		[ "${spent[$v]}" -lt $((minutes * 60)) ] || continue
+		done_all=0
+		read -r type vcpus <<< "${shapes[$((k % ${#shapes[@]}))]}"
+		t0=$SECONDS
+		read -r r s <<< "$(one_round "$v" "$type" "$vcpus")"
+		spent[$v]=$((spent[$v] + SECONDS - t0))
+		rounds[$v]=$((rounds[$v] + 1)) ready[$v]=$((ready[$v] + r)) ran[$v]=$((ran[$v] + s))
+		printf '%s %s/%s ready=%s fio_s=%s wall_s=%s\n' "$v" "$type" "$vcpus" "$r" "$s" $((SECONDS - t0)) >> "$out/rounds.txt"
+	done
+	[ $done_all = 1 ] && break
+	k=$((k + 1))
+done
+
+{
+	echo "# rig-health $(date -u '+%F %T') UTC: $(qemu-system-x86_64 --version | head -n 1), Xen $(awk '/^xen_version/ { print $3 }' "$LAB_RUN/xl-info.txt")"
+	echo "# rounds of ${round_s}s fio; create retries in this run: $(( $(cat "$LAB_RUN/retries" 2>/dev/null | wc -l) - retries0 ))"
+	printf '%-8s %6s %6s %8s %7s %7s %7s %9s %s\n' variant rounds ready lab-min fio-min faults boot/run per-hour signatures
+	for v in "${variants[@]}"; do
+		n=$(awk -v v="$v" '$1 == v' "$out/faults.txt" 2>/dev/null | wc -l)
+		nb=$(awk -v v="$v" '$1 == v && $3 == "boot"' "$out/faults.txt" 2>/dev/null | wc -l)
+		sig=$(awk -v v="$v" '$1 == v { print $4 }' "$out/faults.txt" 2>/dev/null | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+		printf '%-8s %6s %6s %8s %7s %7s %7s %9s %s\n' "$v" "${rounds[$v]}" "${ready[$v]}" \
+			"$(awk -v s="${spent[$v]}" 'BEGIN { printf "%.1f", s / 60 }')" \
+			"$(awk -v s="${ran[$v]}" 'BEGIN { printf "%.1f", s / 60 }')" \
+			"$n" "$nb/$((n - nb))" "$(awk -v n="$n" -v s="${spent[$v]}" 'BEGIN { printf "%.1f", s ? n * 3600 / s : 0 }')" "${sig:--}"
+	done
+	[ -s "$out/faults.txt" ] && { echo "# faults (variant shape phase domain signature rip):"; sed 's/^/#   /' "$out/faults.txt"; }
+} | tee "$out/report.txt"
