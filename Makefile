@@ -17,7 +17,7 @@ help:
 	@echo "make kernel        build the lab guest kernel (build/obj/guest)"
 	@echo "make check-series  per-patch hygiene checks (TAP)"
 	@echo "make kunit         KUnit suites of the series (TAP)"
-	@echo "make lab-test [T=name]  lab scenarios from tests/ (TAP)"
+	@echo "make lab-test [T=name]  lab scenarios from lab/scenarios/ (TAP); lab/run-tests.sh --list names them"
 	@echo "make soak [N=100]  N hibernation cycles of one guest, per-cycle table"
 	@echo "make rig-health [RIG_MINUTES=20] [RIG_VARIANTS='hap shadow']  domU triple faults of the rig, no hibernation"
 
@@ -49,7 +49,7 @@ lab-test: kernel
 demo: kernel
 	@lab/demo.sh
 
-# make soak [N=100] [SOAK_TYPE=hvm]: N hibernation cycles (tests/soak.sh).
+# make soak [N=100] [SOAK_TYPE=hvm]: N hibernation cycles (lab/scenarios/soak.sh).
 soak: kernel
 	@n=$(or $(N),100); LAB_SCENARIO_TIMEOUT=$$((n * 120 + 300)) lab/run-tests.sh soak SOAK_N=$$n; \
 	rc=$$?; cat $(BUILD)/lab/logs/soak/cycles.txt 2>/dev/null; exit $$rc

@@ -7,13 +7,13 @@
 set -u
 export LAB_SCENARIO=demo LAB_SCEN_LOG=${LAB_SCEN_LOG:-$(cd "$(dirname "$0")/.." && pwd)/build/lab/logs/demo}
 rm -rf "$LAB_SCEN_LOG"
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lab.sh"
 export LAB_SCEN_LOG
 
 T0=$(_now)
 timeline=()
 step() { timeline+=("$(printf '%8s  %s' "+$(_since "$T0")s" "$*")"); lab_log "$*"; }
-verdict= detail=
+verdict='' detail=''
 
 report() {
 	local log=$LAB_SCEN_LOG/s4-console.log

@@ -6,7 +6,7 @@
 # count taking turns (PVH 1, PVH 2, HVM 1, HVM 2).  Every "Triple fault"
 # that Xen prints is counted, with the phase it came in (boot: before the
 # guest's @@READY, create retries included; run: fio running) and its
-# signature (lab/rig-faults.sh; the guests boot with nokaslr, so that a
+# signature (lab/lib/faults.sh; the guests boot with nokaslr, so that a
 # guest RIP is named from System.map).
 #
 #   RIG_MINUTES   (20)       minutes of rounds for each variant
@@ -23,8 +23,7 @@
 set -uo pipefail
 for a in "$@"; do case $a in *=*) export "${a?}" ;; *) echo "usage: $0 [VAR=value ...]" >&2; exit 2 ;; esac; done
 export LAB_SCENARIO=rig-health
-. "$(dirname "$0")/lib.sh"
-. "$LAB_DIR/rig-faults.sh"
+. "$(dirname "$0")/lib/lab.sh"
 
 minutes=${RIG_MINUTES:-20}
 round_s=${RIG_ROUND_S:-60}
@@ -32,7 +31,8 @@ read -r -a variants <<< "${RIG_VARIANTS:-hap}"
 out=$LAB_SCEN_LOG
 rm -f "$out"/faults.txt "$out"/rounds.txt
 lab_lock
-trap lab_shutdown EXIT
+lab_on_exit lab_shutdown
+lab_kill
 lab_boot
 
 # variant_cfg VARIANT: the xl config lines of a variant.

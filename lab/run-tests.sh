@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# lab/run-tests.sh [name ...]: run lab scenarios (tests/<name>.sh; all when no
-# name is given) against one boot of Xen + dom0, printing TAP.
+# lab/run-tests.sh [--list] [name ...] [VAR=value ...]: run lab scenarios
+# (lab/scenarios/<name>.sh; all of them, in the order of scenarios/order,
+# when no name is given) against one fresh boot of Xen + dom0, printing TAP.
+# --list prints the scenarios in that order.
 #
 #   ok N - name                       passed
 #   ok N - name # SKIP reason         scenario cannot run here (exit 77)
-#   not ok N - name # TODO reason     failed, but tests/expectations (or
+#   not ok N - name # TODO reason     failed, but scenarios/expectations (or
 #                                     S4_EXPECT=...) says it is expected to
 #   not ok N - name                   failed: console tails follow as comments
 #   Bail out! reason                  Xen/dom0 crashed or the lab would not boot
@@ -17,31 +19,36 @@
 # guest-*.log slices), build/lab/logs/summary.txt (timings, retries, QEMU RSS).
 # Exit status: 0 when every test is ok or TODO, 1 otherwise.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lab.sh"
+
+SCEN=$LAB_DIR/scenarios
+# Every scenario, in the order of scenarios/order, then the others.
+all_scenarios() {
+	{ sed 's/#.*//' "$SCEN/order"; ls "$SCEN" | sed -n 's/\.sh$//p' | sort; } |
+		awk 'NF && !seen[$1]++ { print $1 }' | while read -r n; do [ -f "$SCEN/$n.sh" ] && echo "$n"; done
+}
 
 names=()
 for a in "$@"; do
 	case $a in
+	--list) all_scenarios; exit 0 ;;
 	*=*) export "${a?}" ;;
 	*) a=${a##*/}; names+=("${a%.sh}") ;;
 	esac
 done
-if [ ${#names[@]} -eq 0 ]; then
-	# Default order: cheap checks first, the selftests last.
-	while read -r n; do names+=("$n"); done < <(
-		cd "$LAB_TOP/tests" && ls *.sh | sed 's/\.sh$//' |
-			awk '{ k = ($0 ~ /^boot-/) ? 1 : ($0 ~ /^selftest-/) ? 4 : ($0 ~ /^s4-/) ? 3 : 2; print k, $0 }' |
-			sort | cut -d' ' -f2)
-fi
+[ ${#names[@]} -gt 0 ] || mapfile -t names < <(all_scenarios)
 for n in "${names[@]}"; do
-	[ -f "$LAB_TOP/tests/$n.sh" ] || lab_die "no scenario tests/$n.sh"
+	[ -f "$SCEN/$n.sh" ] || lab_die "no scenario $n (lab/run-tests.sh --list names them)"
 done
 lab_lock
+
+# scenario_setting NAME KEY: the N of the scenario's "# KEY: N" line.
+scenario_setting() { sed -n "s/^# $2: *\([0-9][0-9]*\).*/\1/p" "$SCEN/$1.sh" | head -n 1; }
 
 # Expected outcome of a scenario: "pass" or a reason it is expected to fail.
 expectation() {
 	local n=$1 e
-	e=$(awk -v n="$n" '$1 == n { $1 = ""; sub(/^ +/, ""); print; exit }' "$LAB_TOP/tests/expectations" 2>/dev/null)
+	e=$(awk -v n="$n" '$1 == n { $1 = ""; sub(/^ +/, ""); print; exit }' "$SCEN/expectations" 2>/dev/null)
 	case $n in s4-*) e=${S4_EXPECT:-${e:-pass}} ;; esac
 	echo "${e:-pass}"
 }
@@ -52,7 +59,7 @@ slice() { # src dst offset
 	tail -c +"$(($3 + 1))" "$1" > "$2"
 }
 
-# run_scenario NAME: run tests/NAME.sh, slice the consoles into its log
+# run_scenario NAME: run scenarios/NAME.sh, slice the consoles into its log
 # directory; sets rc and dt.
 run_scenario() {
 	local n=$1 f t0 ser_off
@@ -62,9 +69,14 @@ run_scenario() {
 	for f in "$LAB_RUN"/console/guest-*.log; do [ -e "$f" ] && con_off[$f]=$(stat -c %s "$f"); done
 	t0=$SECONDS
 	# LAB_SCENARIO_TIMEOUT, else the scenario's "# lab-timeout-s: N", else 900.
-	limit=${LAB_SCENARIO_TIMEOUT:-$(sed -n 's/^# lab-timeout-s: *\([0-9][0-9]*\).*/\1/p' "$LAB_TOP/tests/$n.sh" | head -n 1)}
+	limit=${LAB_SCENARIO_TIMEOUT:-$(scenario_setting "$n" lab-timeout-s)}
 	limit=${limit:-900}
-	timeout -k 10 "$limit" bash "$LAB_TOP/tests/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1
+	# Under a deadline (CI's budget), no scenario may outlive it.
+	if [ -n "${LAB_DEADLINE:-}" ] && [ $((LAB_DEADLINE - $(date +%s))) -lt "$limit" ]; then
+		limit=$((LAB_DEADLINE - $(date +%s)))
+		[ "$limit" -gt 60 ] || limit=60
+	fi
+	timeout -k 10 "$limit" bash "$SCEN/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1
 	rc=$?
 	dt=$((SECONDS - t0))
 	slice "$LAB_RUN/serial.log" "$LAB_SCEN_LOG/serial.log" "$ser_off"
@@ -76,15 +88,15 @@ run_scenario() {
 }
 
 # rig_fault_only LOG_DIR: a domU triple-faulted during the scenario and
-# every such fault has a signature of the rig's (lab/rig-faults.sh), its RIP
+# every such fault has a signature of the rig's (lab/lib/faults.sh), its RIP
 # named with the _text of one of the scenario's guest kernels (@@READY
 # lines); prints them on one line.
 rig_fault_only() {
-	local lines d sig rip t ok texts
+	local lines d sig t ok texts
 	texts=$(cat "$1"/guest-*.log 2>/dev/null | grep -a -o '@@READY .* text=[0-9a-f]*' | sed 's/.* text=//' | sort -u)
 	lines=$(rig_fault_lines "" < "$1/serial.log")
 	[ -n "$lines" ] || return 1
-	while read -r d sig rip; do
+	while read -r d sig _; do
 		ok=
 		for t in "" $texts; do
 			sig=$(grep -a -A12 "$d Triple fault" "$1/serial.log" | rig_fault_lines "" "$t" | awk 'NR == 1 { print $2 }')
@@ -110,7 +122,11 @@ wall0=$SECONDS
 echo "1..${#names[@]}"
 export LAB_RUNNER=1 LAB_SCENARIO=boot LAB_SCEN_LOG=$LAB_LOGS/boot
 rm -rf "$LAB_SCEN_LOG"; mkdir -p "$LAB_SCEN_LOG"
-trap 'lab_shutdown' EXIT
+# LAB_KEEP=1 leaves the lab up at the end (lab/sh runs commands in it).
+[ -n "${LAB_KEEP:-}" ] || lab_on_exit lab_shutdown
+# A lab left up by an earlier run (killed, or LAB_KEEP) is not this run's:
+# this runner holds the lock, so nobody else is using it.
+lab_kill
 if ! (lab_boot) > "$LAB_SCEN_LOG/boot.log" 2>&1; then
 	tail -n 30 "$LAB_SCEN_LOG/boot.log" | sed 's/^/# /'
 	grep -q '^Bail out!' "$LAB_SCEN_LOG/boot.log" || echo "Bail out! lab did not boot (see $LAB_SCEN_LOG/boot.log)"
@@ -128,7 +144,7 @@ for n in "${names[@]}"; do
 	# make check under CI has a wall-clock budget (LAB_DEADLINE, epoch s):
 	# a scenario that could not finish in time is skipped, visibly.
 	# A scenario may declare a longer need in a "# lab-min-s: N" line.
-	need=$(sed -n 's/^# lab-min-s: *\([0-9][0-9]*\).*/\1/p' "$LAB_TOP/tests/$n.sh" | head -n 1)
+	need=$(scenario_setting "$n" lab-min-s)
 	[ "${need:-0}" -gt "${LAB_MIN_SCENARIO_S:-420}" ] || need=${LAB_MIN_SCENARIO_S:-420}
 	if [ -n "${LAB_DEADLINE:-}" ] && [ $(( $(date +%s) + need )) -gt "$LAB_DEADLINE" ]; then
 		echo "ok $i - $n # SKIP time budget of this run exhausted"
@@ -161,7 +177,7 @@ for n in "${names[@]}"; do
 			echo "ok $i - $n"
 		else
 			echo "ok $i - $n # TODO $exp"
-			echo "# $n passed although expected to fail ($exp): update tests/expectations / S4_EXPECT"
+			echo "# $n passed although expected to fail ($exp): update lab/scenarios/expectations / S4_EXPECT"
 		fi
 	elif [ $rc = 77 ]; then
 		echo "ok $i - $n # SKIP $(head -n 1 "$LAB_SCEN_LOG/skip" 2>/dev/null)"

@@ -46,14 +46,7 @@ notok() {
 }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
-patch_list() {
-	local p
-	[ -f "$PATCHES/series" ] || return 0
-	while read -r p; do
-		case "$p" in ''|'#'*) continue ;; esac
-		printf '%s\n' "$PATCHES/$p"
-	done < "$PATCHES/series"
-}
+patch_list() { series_patches "$PATCHES"; }
 
 # Files a patch touches (new names), from its diff headers.
 touched_files() { grep -E '^\+\+\+ b/' "$1" | sed 's|^+++ b/||' | sort -u; }
@@ -281,6 +274,7 @@ main() {
 	setup_worktree
 	mapfile -t patches < <(patch_list)
 	if want build || want w1 || want sparse; then
+		# shellcheck disable=SC2046 # one argument per file, none has a space
 		if ! build_dirs $(patch_list | while read -r p; do touched_files "$p"; done | sort -u); then
 			notok "base: builds (guest config)" "$(cat "$LOGS/guest.warnings" "$LOGS/guest.err" 2>/dev/null | tail -n 20)"
 			echo "1..$n"

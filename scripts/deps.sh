@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Install the Debian packages the workbench needs (idempotent, quiet when
-# everything is there).  Needs root for apt-get.
+# scripts/deps.sh [workbench] [lab]: install the Debian packages a part of
+# the project needs (idempotent, quiet when everything is there; both parts
+# when none is named).  Needs root for apt-get.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(
+workbench=(
 	# kernel builds
 	build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod rsync
 	xz-utils zstd ccache python3 git
-	# hygiene checks: sparse, arm64 cross build, clang
+	# hygiene checks: sparse, arm64 cross build, clang, shell scripts
 	python3-ply python3-git sparse gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu clang lld llvm
+	shellcheck
 	# KUnit under QEMU
 	qemu-system-x86
 )
+lab=(
+	# the rig: QEMU, dom0 and guest images made on the host
+	qemu-system-x86 qemu-utils debootstrap busybox-static e2fsprogs cpio gzip
+	zstd xz-utils gcc make libc6-dev zlib1g-dev kmod binutils dpkg-dev coreutils util-linux
+)
 
+pkgs=()
+[ $# -gt 0 ] || set -- workbench lab
+for part in "$@"; do
+	case $part in
+	workbench) pkgs+=("${workbench[@]}") ;;
+	lab) pkgs+=("${lab[@]}") ;;
+	*) die "unknown part '$part' (workbench, lab)" ;;
+	esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -20,7 +20,9 @@ git -C "$LINUX" -c core.abbrev=12 -c diff.noprefix=false -c diff.mnemonicPrefix=
 	format-patch --quiet --zero-commit --no-signature --numbered --no-renames \
 	-o "$out" base..HEAD >/dev/null
 
-(cd "$out" && ls [0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v -- '-cover-letter' || true) > "$out/series"
+(cd "$out" && for p in [0-9][0-9][0-9][0-9]-*.patch; do
+	case $p in *-cover-letter.patch | '[0-9]'*) ;; *) echo "$p" ;; esac
+done) > "$out/series"
 
 n=$(wc -l < "$out/series")
 if [ -f "$cover" ]; then

@@ -28,12 +28,13 @@ need_space() {
 		die "only ${avail} GiB free under $dir, need ${gib} GiB; free some space or set BUILD= elsewhere"
 }
 
-# The numbered patches of the series, in order, without the cover letter.
+# series_patches [DIR]: the numbered patches of the series in DIR (patches/),
+# in the order of its series file, without the cover letter.
 series_patches() {
-	local p
-	[ -f "$TOP/patches/series" ] || return 0
+	local dir=${1:-$TOP/patches} p
+	[ -f "$dir/series" ] || return 0
 	while read -r p; do
 		case "$p" in ''|'#'*) continue ;; esac
-		printf '%s\n' "$TOP/patches/$p"
-	done < "$TOP/patches/series"
+		printf '%s\n' "$dir/$p"
+	done < "$dir/series"
 }

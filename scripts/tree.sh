@@ -42,8 +42,7 @@ check_exported() {
 	# the return of every later function of this script.
 	tmp=$(mktemp -d)
 	OUT=$tmp "$TOP/scripts/export.sh" >/dev/null 2>&1
-	diff -q <(cd "$tmp" && ls [0-9]*.patch 2>/dev/null | grep -v cover-letter | xargs -r cat) \
-		<(series_patches | xargs -r cat) >/dev/null || same=0
+	diff -q <(series_patches "$tmp" | xargs -r cat) <(series_patches | xargs -r cat) >/dev/null || same=0
 	rm -rf "$tmp"
 	[ $same = 1 ] ||
 		die "$LINUX holds commits that differ from patches/; run 'make export' (or FORCE=1 make tree to discard them)"

@@ -1,0 +1,55 @@
+# The guest's data: a fio verify pattern on xvda and a write+verify loop
+# that runs across hibernations; checksummed files on xvdc's ext4.  Part of
+# the lab library (lab/lib/lab.sh).
+# shellcheck shell=bash
+
+_fio_args() { echo "--name=lab --thread --filename=/dev/xvda --ioengine=psync --direct=1 --bs=${FIO_BS:-1M} --size=${1:-$FIO_SIZE} --verify=crc32c"; }
+
+# fio_write NAME [SIZE]: write the verify pattern (crc32c headers) to xvda.
+fio_write() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --do_verify=0 --output-format=terse --terse-version=3 >/tmp/fio-write.txt 2>&1; rc=\$?; tail -n 5 /tmp/fio-write.txt | cut -c1-200; exit \$rc" "${FIO_TIMEOUT:-300}"; }
+
+# fio_verify NAME [SIZE]: verify what fio_write wrote; non-zero on any error.
+fio_verify() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --verify_only --verify_fatal=1 >/tmp/fio-verify.txt 2>&1; rc=\$?; grep -E 'verify|err=|bad|crc' /tmp/fio-verify.txt | head -n 8; exit \$rc" "${FIO_TIMEOUT:-300}"; }
+
+# fio_start NAME [SIZE]: background loop of write+verify passes on xvda, at
+# FIO_LOOP_OFFSET (128M), clear of the fio_write/fio_verify pattern at 0.
+fio_start() {
+	dom_run "$1" "rm -f /tmp/fio.stop /tmp/fio.done /tmp/fio.count /tmp/fio.fail.*
+cat > /tmp/fioloop.sh <<'EOF'
+i=0; f=0
+while [ ! -e /tmp/fio.stop ]; do
+	fio $(_fio_args "${2:-16M}") --offset=${FIO_LOOP_OFFSET:-128M} --rw=write --do_verify=1 --verify_fatal=1 > /tmp/fio.last 2>&1 || { f=\$((f+1)); cp /tmp/fio.last /tmp/fio.fail.\$i; }
+	i=\$((i+1)); echo \"\$i \$f\" > /tmp/fio.count.new && mv /tmp/fio.count.new /tmp/fio.count
+done
+echo done > /tmp/fio.done
+EOF
+sh /tmp/fioloop.sh > /dev/null 2>&1 &
+echo started"
+}
+
+# fio_status NAME: "passes failures" so far (the loop replaces the file by a
+# rename, so a reader never sees it empty).
+fio_status() { dom_run "$1" 'cat /tmp/fio.count 2>/dev/null || echo "0 0"' 30; }
+
+# fio_stop NAME: stop the loop after its current pass; succeed when >=1 pass
+# ran and none failed.  Prints "passes failures".
+fio_stop() {
+	local out p f
+	out=$(dom_run "$1" 'touch /tmp/fio.stop; i=0; while [ ! -e /tmp/fio.done ] && [ $i -lt 600 ]; do sleep 0.5; i=$((i+1)); done
+[ -e /tmp/fio.done ] || { echo "loop did not stop"; exit 1; }
+cat /tmp/fio.count; for x in /tmp/fio.fail.*; do [ -e "$x" ] && grep -E "verify|err=" "$x" | head -n 5; done; true' "${FIO_TIMEOUT:-400}") || { echo "$out"; return 1; }
+	echo "$out"
+	read -r p f <<< "$(printf '%s\n' "$out" | head -n 1)"
+	[ "${p:-0}" -ge 1 ] && [ "${f:-1}" = 0 ]
+}
+
+# ext4_add_file NAME FILE [BLOCKS]: write FILE (BLOCKS x 64 KiB of random
+# data, 32) to the ext4 on the guest's xvdc, add its sha256 to /mnt/c/sums
+# and sync.
+ext4_add_file() {
+	dom_run "$1" "dd if=/dev/urandom of=/mnt/c/$2 bs=64k count=${3:-32} 2>/dev/null && cd /mnt/c && sha256sum $2 >> sums && sync" 120
+}
+
+# ext4_check_files NAME: every file in /mnt/c/sums keeps its checksum.
+# Returns 124 when the guest did not answer.
+ext4_check_files() { dom_run "$1" 'cd /mnt/c && sha256sum -c sums >/dev/null' 120; }

@@ -1,0 +1,188 @@
+# Hibernation of a domU and its restore on a new domain
+# (dom_hibernate_and_restore, hib_cycle).  Part of the lab library
+# (lab/lib/lab.sh).
+# shellcheck shell=bash
+
+# _hib_explain NAME: after a fresh boot where a resume was expected, the
+# console lines that say why: the end of the image write in the old domain
+# and what the new kernel found on the resume device.
+_hib_explain() {
+	dom_log "$1" | grep -a -E 'PM: |swsusp|hibernat|resume|[Ss]wap|xvdb|blkfront|Xen hibernation' |
+		grep -a -v -E 'calling |returned |progress: ' | tail -n 40 | sed 's/^/# /' | tee -a "$LAB_SCEN_LOG/steps.log" >&2
+}
+
+# _hib_image_pending NAME: NAME's swap disk (xvdb, swap.img in dom0) still
+# carries the hibernation signature, that is an image no kernel has begun to
+# load.  HIBERNATE_SIG "S1SUSPEND" ends the first 4 KiB page (struct
+# swsusp_header in kernel/power/swap.c).
+_hib_image_pending() {
+	local sig
+	sig=$(dom0_run -t 30 "dd if=/scratch/$1/swap.img bs=1 skip=4086 count=9 2>/dev/null") || return 1
+	[ "${sig//[$'\r\n']/}" = S1SUSPEND ]
+}
+
+# _hib_fault SERIAL_OFFSET DOMID NAME: the domain triple-faulted after that
+# offset of Xen's serial log; sets HIB_FAULT (the faults' signatures and
+# RIPs, lab/lib/faults.sh) and HIB_RIG (1 when each one is the rig's).
+_hib_fault() {
+	local lines rc
+	lines=$(rig_faults_all_rigs "$1" "$2" "$(dom_ready_text "$3")")
+	rc=$?
+	[ -n "$lines" ] || return 1
+	HIB_FAULT=$(cut -d' ' -f2- <<< "$lines" | paste -s -d';' - | sed 's/;/; /g')
+	HIB_RIG=
+	[ $rc = 0 ] && HIB_RIG=1
+	return 0
+}
+
+# dom_hibernate_and_restore NAME: echo disk in the guest, wait for the domain
+# to power off, create a NEW domain from the same config (resume from xvdb),
+# wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
+# (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
+# HIB_FAIL to one of: no-poweroff, crashed, triple-fault, while-off (the
+# HIB_WHILE_OFF dom0 command failed), no-resume (fresh boot), resume-timeout,
+# and returns non-zero.  Timeline in HIB_T_* (seconds).
+dom_hibernate_and_restore() {
+	local name=$1 old new id t0 t1 line ser0
+	HIB_FAIL='' HIB_FAULT='' HIB_RIG=''
+	old=$(dom_id "$name")
+	dom_cursor "$name"
+	ser0=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
+	t0=$(_now)
+	lab_log "$name: hibernate (echo disk), domid $old"
+	id=$(dom_send "$name" 'sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$rc" > /dev/kmsg; echo "@@RESUMED rc=$rc"; exit $rc') ||
+		{ HIB_FAIL=send; return 1; }
+	dom_wait_gone "$name" "${S4_OFF_TIMEOUT:-240}" >/dev/null
+	case $? in
+	0) ;;
+	2) HIB_FAIL=crashed; lab_log "$name: domain crashed during hibernation"; return 1 ;;
+	*) HIB_FAIL=no-poweroff; lab_log "$name: domain did not power off after echo disk"; return 1 ;;
+	esac
+	HIB_T_OFF=$(_since "$t0")
+	# A triple fault "reboots" the domain, and on_reboot=destroy makes
+	# that look like the power-off that ends a hibernation.
+	if _hib_fault "$ser0" "$old" "$name"; then
+		lab_log "$name: domain $old triple-faulted during hibernation after ${HIB_T_OFF}s: $HIB_FAULT"
+		dom_log "$name" | grep -a -v -E 'calling |returned ' | tail -n 12 | sed 's/^/# last console: /' >&2
+		# With the image's signature on xvdb, the image was written
+		# whole and the fault came while powering off: restore it.
+		if [ -z "$HIB_RIG" ] || ! _hib_image_pending "$name"; then
+			HIB_FAIL=triple-fault
+			return 1
+		fi
+		echo "$(date -u +%T) $LAB_SCENARIO $name: triple fault after the image was written ($HIB_FAULT)" >> "$LAB_RUN/retries"
+		lab_log "$name: the image was written whole before the fault (a rig signature): restoring it"
+	fi
+	lab_log "$name: domain $old powered off after ${HIB_T_OFF}s"
+	# The retry rule below relies on this: an image on xvdb after every power-off.
+	_hib_image_pending "$name" || {
+		HIB_FAIL=no-image
+		lab_log "$name: domain $old powered off but xvdb holds no hibernation image"
+		return 1
+	}
+	# HIB_WHILE_OFF: a dom0 command to run while no domain holds the guest.
+	if [ -n "${HIB_WHILE_OFF:-}" ]; then
+		dom0_run -t 60 "$HIB_WHILE_OFF" >/dev/null || { HIB_FAIL=while-off; return 1; }
+	fi
+	t1=$(_now)
+	local attempt=0 rc ser_off
+	while :; do
+		ser_off=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
+		_dom_start "$name" || { HIB_FAIL=create; return 1; }
+		new=$DOM_ID
+		line=$(DOM_SERIAL_OFF=$ser_off dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
+		rc=$?
+		[ $rc = 3 ] || break
+		# The loading kernel triple-faulted.  While the image's signature
+		# is still on xvdb, the loader never got as far as reading it
+		# (swsusp_check() writes the swap signature back first thing):
+		# nothing was lost, and a new domain can load the image as the
+		# first one would have (a fresh boot of the same kernel, as at
+		# create time).  Counted as a create retry.
+		attempt=$((attempt + 1))
+		_hib_fault "$ser_off" "$new" "$name"
+		if ! _hib_image_pending "$name"; then
+			HIB_FAIL=triple-fault-loading
+			lab_log "$name: domain $new triple-faulted loading the image: $HIB_FAULT"
+			return 1
+		fi
+		echo "$(date -u +%T) $LAB_SCENARIO $name: loader triple fault before reading the image" >> "$LAB_RUN/retries"
+		lab_log "$name: domain $new triple-faulted before reading the image (retry $attempt/$LAB_MAX_RETRIES)"
+		[ $attempt -le "$LAB_MAX_RETRIES" ] || { HIB_FAIL=triple-fault-loading; return 1; }
+		DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
+		t1=$(_now)
+	done
+	[ $rc = 0 ] || { HIB_FAIL=resume-timeout; lab_log "$name: no resume marker"; return 1; }
+	case $line in
+	*@@READY*)
+		HIB_FAIL=no-resume
+		lab_log "$name: fresh boot instead of resume"
+		_hib_explain "$name"
+		return 1 ;;
+	esac
+	HIB_T_RESUMED=$(_since "$t1")
+	HIB_RC=${line##*@@E $id }
+	HIB_RC=${HIB_RC%%[!0-9]*}
+	lab_log "$name: resumed as domid $new after ${HIB_T_RESUMED}s (echo disk rc=$HIB_RC)"
+	[ "$new" != "$old" ] || { HIB_FAIL=same-domid; return 1; }
+	[ "$HIB_RC" = 0 ] || { HIB_FAIL="echo-disk-rc-$HIB_RC"; return 1; }
+	echo "$new"
+}
+
+# hib_cycle NAME [RECOVER]: dom_hibernate_and_restore, where a rig fault
+# costs a repeat of the cycle, not the scenario.  A cycle that failed
+# because a domain triple-faulted (HIB_FAIL triple-fault: the image was not
+# written whole; triple-fault-loading: the loader had read it), each fault
+# with a signature of the rig's (lab/lib/faults.sh), lost the guest's memory
+# but nothing it had synced to disk: NAME boots afresh from its disks
+# (dom_boot), RECOVER (a command evaluated in the scenario's shell) starts
+# again what the scenario keeps running in the guest, and the cycle runs
+# again.  At most LAB_MAX_CYCLE_REPEATS (3) per scenario, each a line in
+# the run's retries and in the scenario's rig-repeats.  Any other failure
+# returns non-zero with HIB_FAIL set, as dom_hibernate_and_restore does.
+hib_cycle() {
+	local name=$1 recover=${2:-:} n
+	while :; do
+		dom_hibernate_and_restore "$name" >/dev/null && return 0
+		case $HIB_FAIL in triple-fault | triple-fault-loading) ;; *) return 1 ;; esac
+		if [ -z "$HIB_RIG" ]; then
+			HIB_FAIL="$HIB_FAIL ($HIB_FAULT: not a signature of the rig's)"
+			return 1
+		fi
+		n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
+		if [ "$n" -ge "${LAB_MAX_CYCLE_REPEATS:-3}" ]; then
+			HIB_FAIL="$HIB_FAIL ($HIB_FAULT; $n cycles repeated already)"
+			return 1
+		fi
+		echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after $HIB_FAIL ($HIB_FAULT)" |
+			tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
+		lab_log "$name: $HIB_FAIL with the rig's signature: booting afresh from the disks, repeating the cycle"
+		dom_destroy "$name"
+		dom_boot "$name" || { HIB_FAIL="no fresh boot after a rig fault"; return 1; }
+		eval "$recover" || { HIB_FAIL="after a rig fault, '$recover' failed"; return 1; }
+	done
+}
+
+# hib_must_abort NAME WHAT [METRIC [PRE]]: echo disk in the guest must fail
+# and leave the same domain running.  WHAT says what must make it fail (for
+# the messages), METRIC records the seconds the attempt took, PRE runs in
+# the guest first.  Sets HIB_ABORT_OUT to the guest's output; fails the
+# scenario otherwise (so call it directly, not in $(...)).
+hib_must_abort() {
+	local name=$1 what=$2 metric=${3:-} id out t took
+	id=$(dom_id "$name")
+	t=$(_now)
+	out=$(dom_run "$name" "${4:-}
+echo disk > /sys/power/state; echo \"echo disk rc=\$?\"" 240)
+	took=$(_since "$t")
+	lab_log "guest after ${took}s: $out"
+	[ -z "$metric" ] || lab_metric "$metric" "$took"
+	case $out in
+	*"echo disk rc=0"*) fail "hibernation succeeded with $what" ;;
+	*"echo disk rc="*) ;;
+	*) fail "no answer from the guest after the aborted hibernation: $out" ;;
+	esac
+	[ "$(dom_id "$name")" = "$id" ] || fail "the domain changed: the guest did not stay up"
+	# shellcheck disable=SC2034 # for the scenario
+	HIB_ABORT_OUT=$out
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# s4-hvm: s4-pvh as an HVM guest (qemu-xen device model in dom0, direct
+# kernel boot of the bzImage, so the decompressor randomises the kernel's
+# base): three real hibernation cycles, each restored on a new domain, fio
+# write+verify loop across them, ext4 files keep their checksums; the ACPI
+# power button, whose interrupt Xen delivers as a physical IRQ, is counted
+# before and after each cycle.
+. "$(dirname "$0")/../lib/lab.sh"
+export DOM_TYPE=hvm S4_NAME=${S4_NAME:-hvm} DOM_READY_TIMEOUT=${HVM_READY_TIMEOUT:-300}
+exec bash "$(dirname "$0")/s4-pvh.sh"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# s4-pvh: three real hibernation cycles of a PVH guest.  Each time the domain
+# powers off and a NEW domain restores the image from xvdb.  A fio
+# write+verify loop runs on xvda across all cycles (0 verify errors); files
+# written to the ext4 on xvdc before each cycle keep their checksums, and the
+# filesystem passes e2fsck -n at the end.  A cycle ended by a rig fault is
+# repeated from a fresh boot of the same disks (lab/lib/hib.sh, hib_cycle).
+. "$(dirname "$0")/../lib/lab.sh"
+CYCLES=${S4_CYCLES:-3}
+VCPUS=${S4_VCPUS:-1}
+NAME=${S4_NAME:-pvh}
+lab_boot
+dom_create "$NAME" "$VCPUS" || fail "$NAME did not become ready"
+rings=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
+lab_log "xvda has $rings hardware queue(s)"
+[ -z "${S4_MIN_RINGS:-}" ] || [ "$rings" -ge "$S4_MIN_RINGS" ] || fail "xvda has $rings rings, want >= $S4_MIN_RINGS"
+fio_start "$NAME" 16M || fail "fio loop did not start"
+# HVM: the ACPI interrupt, a physical IRQ, works before and after each cycle.
+sci() {
+	[ "$DOM_TYPE" = hvm ] || return 0
+	local out
+	out=$(dom_sci_check "$NAME") || fail "$1: $out"
+	lab_log "$1: ACPI interrupts $out after the power button"
+}
+sci "before hibernation"
+for c in $(seq 1 "$CYCLES"); do
+	ext4_add_file "$NAME" "f$c" || fail "cycle $c: writing to the ext4 on xvdc failed"
+	# The loop's counts live in the guest's memory: check them before each
+	# cycle, since a rig fault (hib_cycle) would start the loop afresh.
+	read -r passes fails <<< "$(fio_status "$NAME")"
+	[ "${fails:-x}" = 0 ] || fail "cycle $c: fio loop reports '${passes:-?} ${fails:-?}' (passes failures)"
+	old=$(dom_id "$NAME")
+	hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null' || fail "cycle $c: hibernation failed: $HIB_FAIL"
+	lab_log "cycle $c: domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
+	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
+	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"
+	ext4_check_files "$NAME"
+	case $? in
+	0) ;;
+	124) fail "cycle $c: guest stopped answering after resume" ;;
+	*) fail "cycle $c: ext4 files changed across hibernation" ;;
+	esac
+	dom_run "$NAME" 'cat /tmp/fio.count' 60 || fail "cycle $c: guest agent dead"
+	sci "cycle $c"
+	now=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
+	lab_log "cycle $c: xvda has $now hardware queue(s)"
+done
+out=$(fio_stop "$NAME") || fail "fio loop reported errors across hibernation: $out"
+lab_log "fio loop passes/failures: $out"
+dom_run "$NAME" 'umount /mnt/c && e2fsck -n /dev/xvdc' 120 || fail "e2fsck -n /dev/xvdc reports errors"
+dom_run "$NAME" 'dmesg | grep -E "vbd-51712: .* after [0-9]+ usecs" | tail -n 6' 30 | sed 's/^/# /' >&2
+dom_destroy "$NAME"
