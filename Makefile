@@ -19,7 +19,7 @@ help:
 	@echo "make kunit         KUnit suites of the series (TAP)"
 	@echo "make lab-test [T=name]  lab scenarios from lab/scenarios/ (TAP); lab/run-tests.sh --list names them"
 	@echo "make soak [N=100]  N hibernation cycles of one guest, per-cycle table"
-	@echo "make rig-health [RIG_MINUTES=20] [RIG_VARIANTS='hap shadow']  domU triple faults of the rig, no hibernation"
+	@echo "make rig-health [RIG_MINUTES=20] [RIG_VARIANTS='native tsc-default']  domU triple faults of the rig, no hibernation"
 
 deps:
 	@scripts/deps.sh
@@ -54,7 +54,7 @@ soak: kernel
 	@n=$(or $(N),100); LAB_SCENARIO_TIMEOUT=$$((n * 120 + 300)) lab/run-tests.sh soak SOAK_N=$$n; \
 	rc=$$?; cat $(BUILD)/lab/logs/soak/cycles.txt 2>/dev/null; exit $$rc
 
-# make rig-health [RIG_MINUTES=20] [RIG_VARIANTS="hap shadow"]: the rig's own
+# make rig-health [RIG_MINUTES=20] [RIG_VARIANTS="native tsc-default"]: the rig's own
 # fault rate, measured without hibernation (lab/rig-health.sh).
 rig-health: kernel
 	@lab/rig-health.sh $(if $(RIG_MINUTES),RIG_MINUTES=$(RIG_MINUTES)) $(if $(RIG_VARIANTS),"RIG_VARIANTS=$(RIG_VARIANTS)") $(if $(RIG_ROUND_S),RIG_ROUND_S=$(RIG_ROUND_S))

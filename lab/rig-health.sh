@@ -11,12 +11,17 @@
 #
 #   RIG_MINUTES   (20)       minutes of rounds for each variant
 #   RIG_ROUND_S   (60)       seconds of fio per round
-#   RIG_VARIANTS  ("hap")    variants, interleaved round by round so that
-#                            they share one lab boot and its conditions:
-#       hap       the lab's default: Xen runs the domUs on nested paging,
-#                 which QEMU emulates (NPT)
-#       shadow    hap = 0 in the domain's config: Xen shadows the guest's
-#                 page tables, QEMU emulates no nested paging
+#   RIG_VARIANTS  ("native") variants of the guests, interleaved round by
+#                            round so that they share one lab boot and its
+#                            conditions:
+#       native    the lab's guests (tsc_mode = "native")
+#       tsc-default  tsc_mode = "default": Xen emulates RDTSC, every clock
+#                 read of the guest exits to Xen
+#       shadow    hap = 0: Xen shadows the guest's page tables instead of
+#                 nested paging (needs a Xen built with shadow paging,
+#                 which Debian's 4.17 is not)
+# Variants of the machine (LAB_QEMU, LAB_QEMU_ACCEL, LAB_QEMU_CPU,
+# LAB_XEN_ARGS_EXTRA) are measured by one run each.
 #
 # Report: a table on stdout and in build/lab/logs/rig-health/report.txt,
 # one line per fault in faults.txt.  Exit status 0 when every round ran.
@@ -27,22 +32,23 @@ export LAB_SCENARIO=rig-health
 
 minutes=${RIG_MINUTES:-20}
 round_s=${RIG_ROUND_S:-60}
-read -r -a variants <<< "${RIG_VARIANTS:-hap}"
+read -r -a variants <<< "${RIG_VARIANTS:-native}"
 out=$LAB_SCEN_LOG
 rm -f "$out"/faults.txt "$out"/rounds.txt
-lab_lock
-lab_on_exit lab_shutdown
-lab_kill
-lab_boot
-
 # variant_cfg VARIANT: the xl config lines of a variant.
 variant_cfg() {
 	case $1 in
-	hap) ;;
+	native | tsc-default) ;;
 	shadow) echo 'hap = 0' ;;
 	*) lab_die "unknown variant '$1'" ;;
 	esac
 }
+
+for v in "${variants[@]}"; do variant_cfg "$v" >/dev/null; done
+lab_lock
+lab_on_exit lab_shutdown
+lab_kill
+lab_boot
 
 # record_faults VARIANT SHAPE PHASE FROM TO: the triple faults Xen printed
 # between two offsets of its serial log, one line each in faults.txt.
@@ -56,11 +62,13 @@ record_faults() {
 }
 
 # one_round VARIANT TYPE VCPUS: create, fio for round_s seconds, destroy.
-# Prints "created ready ran_s" (ready = reached @@READY; ran_s = seconds of
-# fio with the domain alive).
+# Prints "ready ran_s" (ready: 1 when the guest reached @@READY; ran_s:
+# seconds of fio with the domain alive).
 one_round() {
 	local v=$1 type=$2 vcpus=$3 name=rig-$1 off0 off1 off2 ready=0 ran=0 t0
 	local -a cfg=()
+	local DOM_TSC_MODE=${DOM_TSC_MODE:-native}
+	[ "$v" = tsc-default ] && DOM_TSC_MODE=default
 	mapfile -t cfg < <(variant_cfg "$v")
 	off0=$(stat -c %s "$LAB_RUN/serial.log")
 	if DOM_TYPE=$type DOM_READY_TIMEOUT=300 DOM_CMDLINE_EXTRA=nokaslr dom_create "$name" "$vcpus" "${cfg[@]}" >/dev/null 2>&1; then
@@ -93,6 +101,8 @@ while :; do
 		read -r type vcpus <<< "${shapes[$((k % ${#shapes[@]}))]}"
 		t0=$SECONDS
 		read -r r s <<< "$(one_round "$v" "$type" "$vcpus")"
+		lab_running || lab_die "the lab died (see $LAB_RUN/serial.log)"
+		case "$r $s" in *[!0-9\ ]* | ' ') lab_die "round $v $type/$vcpus did not finish: '$r $s'" ;; esac
 		spent[$v]=$((spent[$v] + SECONDS - t0))
 		rounds[$v]=$((rounds[$v] + 1)) ready[$v]=$((ready[$v] + r)) ran[$v]=$((ran[$v] + s))
 		printf '%s %s/%s ready=%s fio_s=%s wall_s=%s\n' "$v" "$type" "$vcpus" "$r" "$s" $((SECONDS - t0)) >> "$out/rounds.txt"
@@ -102,7 +112,7 @@ while :; do
 done
 
 {
-	echo "# rig-health $(date -u '+%F %T') UTC: $(qemu-system-x86_64 --version | head -n 1), Xen $(awk '/^xen_version/ { print $3 }' "$LAB_RUN/xl-info.txt")"
+	echo "# rig-health $(date -u '+%F %T') UTC: $("$LAB_QEMU" --version | head -n 1) -accel $LAB_QEMU_ACCEL -cpu $LAB_QEMU_CPU, Xen $(awk '/^xen_version/ { print $3 }' "$LAB_RUN/xl-info.txt") ${LAB_XEN_ARGS_EXTRA:-}"
 	echo "# rounds of ${round_s}s fio; create retries in this run: $(( $(cat "$LAB_RUN/retries" 2>/dev/null | wc -l) - retries0 ))"
 	printf '%-8s %6s %6s %8s %7s %7s %7s %9s %s\n' variant rounds ready lab-min fio-min faults boot/run per-hour signatures
 	for v in "${variants[@]}"; do
@@ -116,3 +126,7 @@ done
 	done
 	[ -s "$out/faults.txt" ] && { echo "# faults (variant shape phase domain signature rip):"; sed 's/^/#   /' "$out/faults.txt"; }
 } | tee "$out/report.txt"
+# A variant whose guests never came up measured nothing.
+for v in "${variants[@]}"; do
+	[ "${ready[$v]}" -gt 0 ] || { echo "# variant $v: no guest came up (see $out/steps.log)"; exit 1; }
+done

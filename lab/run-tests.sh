@@ -76,8 +76,13 @@ run_scenario() {
 		limit=$((LAB_DEADLINE - $(date +%s)))
 		[ "$limit" -gt 60 ] || limit=60
 	fi
-	timeout -k 10 "$limit" bash "$SCEN/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1
+	# timeout leads a process group of its own: its id, on record, lets
+	# the next run stop a scenario that outlived a killed runner.
+	timeout -k 10 "$limit" bash "$SCEN/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1 &
+	echo $! > "$LAB_BUILD/scenario.pgid"
+	wait $!
 	rc=$?
+	rm -f "$LAB_BUILD/scenario.pgid"
 	dt=$((SECONDS - t0))
 	slice "$LAB_RUN/serial.log" "$LAB_SCEN_LOG/serial.log" "$ser_off"
 	for f in "$LAB_RUN"/console/guest-*.log; do
@@ -87,24 +92,48 @@ run_scenario() {
 	lab_running || rc=99
 }
 
-# rig_fault_only LOG_DIR: a domU triple-faulted during the scenario and
-# every such fault has a signature of the rig's (lab/lib/faults.sh), its RIP
-# named with the _text of one of the scenario's guest kernels (@@READY
-# lines); prints them on one line.
+# rig_fault_only LOG_DIR ABSORBED: the scenario saw more domU triple faults
+# than the ABSORBED ones a retry or a repeat already paid for, and every
+# fault has a signature of the rig's (lab/lib/faults.sh), each guest RIP
+# named with the _text of its own domain's kernel (steps.log says which
+# guest a domain id was, its @@READY line the _text); prints them.
 rig_fault_only() {
-	local lines d sig t ok texts
-	texts=$(cat "$1"/guest-*.log 2>/dev/null | grep -a -o '@@READY .* text=[0-9a-f]*' | sed 's/.* text=//' | sort -u)
+	local lines d sig text n=0
 	lines=$(rig_fault_lines "" < "$1/serial.log")
 	[ -n "$lines" ] || return 1
 	while read -r d sig _; do
-		ok=
-		for t in "" $texts; do
-			sig=$(grep -a -A12 "$d Triple fault" "$1/serial.log" | rig_fault_lines "" "$t" | awk 'NR == 1 { print $2 }')
-			rig_fault_is_rigs "$sig" && { ok=1; break; }
-		done
-		[ -n "$ok" ] || return 1
+		n=$((n + 1))
+		text=$(grep -a -o '@@READY .* text=[0-9a-f]*' "$1/guest-$(_domid_name "$1" "$d").log" 2>/dev/null | tail -n 1 | sed 's/.* text=//')
+		sig=$(grep -a -A12 "$d Triple fault" "$1/serial.log" | rig_fault_lines "" "$text" | awk 'NR == 1 { print $2 }')
+		rig_fault_is_rigs "$sig" || return 1
 	done <<< "$lines"
+	[ "$n" -gt "$2" ] || return 1
 	paste -s -d';' - <<< "$lines" | sed 's/;/; /g'
+}
+
+# _domid_name LOG_DIR d<ID>v<N>: the guest name domain ID had in the
+# scenario (its "NAME: domid ID," line in steps.log).
+_domid_name() {
+	local id=${2#d}
+	id=${id%v*}
+	grep -a -o "[^ ]*: domid $id," "$1/steps.log" 2>/dev/null | head -n 1 | sed 's/: domid.*//'
+}
+
+# stop_orphan_scenario: the scenario of a killed run (its process group, on
+# record in scenario.pgid) would go on driving the lab that this run is
+# about to replace.
+stop_orphan_scenario() {
+	local g
+	g=$(cat "$LAB_BUILD/scenario.pgid" 2>/dev/null) || return 0
+	rm -f "$LAB_BUILD/scenario.pgid"
+	case $g in '' | *[!0-9]*) return 0 ;; esac
+	# Only if that id still leads the timeout of one of our scenarios.
+	tr '\0' ' ' 2>/dev/null < "/proc/$g/cmdline" | grep -q "^timeout .* $SCEN/" || return 0
+	lab_say "stopping scenario process group $g, left by a killed run"
+	kill -TERM -- "-$g" 2>/dev/null
+	sleep 2
+	kill -KILL -- "-$g" 2>/dev/null
+	return 0
 }
 
 # rig_events: how many rig faults this run absorbed so far (create
@@ -124,8 +153,10 @@ export LAB_RUNNER=1 LAB_SCENARIO=boot LAB_SCEN_LOG=$LAB_LOGS/boot
 rm -rf "$LAB_SCEN_LOG"; mkdir -p "$LAB_SCEN_LOG"
 # LAB_KEEP=1 leaves the lab up at the end (lab/sh runs commands in it).
 [ -n "${LAB_KEEP:-}" ] || lab_on_exit lab_shutdown
-# A lab left up by an earlier run (killed, or LAB_KEEP) is not this run's:
-# this runner holds the lock, so nobody else is using it.
+# A lab left up by an earlier run (killed, or LAB_KEEP) is not this run's,
+# nor a scenario that outlived its runner: this runner holds the lock, so
+# nobody else is using them.
+stop_orphan_scenario
 lab_kill
 if ! (lab_boot) > "$LAB_SCEN_LOG/boot.log" 2>&1; then
 	tail -n 30 "$LAB_SCEN_LOG/boot.log" | sed 's/^/# /'
@@ -160,7 +191,7 @@ for n in "${names[@]}"; do
 		# the rig's signatures: run it once more, visibly.  A second
 		# failure fails the scenario.
 		[ $attempt = 1 ] && [ $rc != 0 ] && [ $rc != 77 ] && [ $rc != 99 ] &&
-			tf=$(rig_fault_only "$LAB_SCEN_LOG") || break
+			tf=$(rig_fault_only "$LAB_SCEN_LOG" $(($(rig_events) - r0))) || break
 		echo "$(date -u +%T) $n: scenario rerun after a rig fault: $tf" >> "$LAB_RUN/retries"
 		mv "$LAB_SCEN_LOG" "$LAB_SCEN_LOG.attempt1"
 		destroy_domus

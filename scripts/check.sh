@@ -18,6 +18,7 @@ if [ -n "${CI:-}" ]; then
 fi
 logdir=$BUILD/check-logs
 mkdir -p "$logdir"
+rm -f "$logdir"/*.tap
 start=$(date +%s)
 passed=0 failed=0 skipped=0
 : > "$logdir/failures"

@@ -148,13 +148,15 @@ _dom_cfg() {
 _dom_guest_output() { dom_log "$1" | grep -a -v -E '^(\[[^]]*\] )?Logfile (Opened|Closed)' | head -c 1; }
 
 # _dom_start NAME: xl create from the existing config; retry (up to
-# LAB_MAX_RETRIES) when the domain dies before its first console line
-# (QEMU 7.2 nested-SVM triple faults, lab-notes pitfall 2).  Sets DOM_ID.
+# LAB_MAX_RETRIES) when the domain dies before its first console line (a
+# rig fault, lab/README.md).  Sets DOM_ID, and DOM_START_SERIAL_OFF to where
+# Xen's serial log was when the domain that stayed was created.
 _dom_start() {
 	local name=$1 attempt=0 end out t0
 	while :; do
 		dom_cursor "$name"
 		t0=$(_now)
+		DOM_START_SERIAL_OFF=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 		out=$(dom0_run -t 180 "xl create /lab/run/cfg/$name.cfg" 2>&1) ||
 			{ printf '%s\n' "$out" >&2; echo "xl create $name failed" > "$LAB_SCEN_LOG/reason"; return 1; }
 		lab_log "$name: xl create done in $(_since "$t0")s"

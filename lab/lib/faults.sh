@@ -34,7 +34,7 @@ rig_fault_lines() {
 	}
 	function sym(a,    lo, hi, mid, v) {
 		v = lo32(a) - slide
-		if (n == 0 || v < addr[1]) return "?"
+		if (n == 0 || v < addr[1] || (etext && v >= etext)) return "?"
 		lo = 1; hi = n
 		while (lo < hi) { mid = int((lo + hi + 1) / 2); if (addr[mid] <= v) lo = mid; else hi = mid - 1 }
 		return name[lo]
@@ -45,6 +45,7 @@ rig_fault_lines() {
 			split(l, f, " ")
 			if (f[1] !~ /^ffffffff/) continue
 			if (f[3] == "_text" && text != "") slide = lo32(text) - lo32(f[1])
+			if (f[3] == "_etext") etext = lo32(f[1])
 			if (f[2] ~ /^[tTwW]$/) { n++; addr[n] = lo32(f[1]); name[n] = f[3] }
 		}
 	}
@@ -72,7 +73,9 @@ rig_fault_lines() {
 # rig_fault_is_rigs SIGNATURE: the signature is one of the rig's.
 rig_fault_is_rigs() {
 	local re
-	for re in $RIG_FAULT_SIGNATURES; do
+	local -a res
+	read -r -a res <<< "$RIG_FAULT_SIGNATURES"
+	for re in "${res[@]}"; do
 		[[ $1 =~ $re ]] && return 0
 	done
 	return 1

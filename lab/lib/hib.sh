@@ -39,9 +39,12 @@ _hib_fault() {
 # to power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
-# HIB_FAIL to one of: no-poweroff, crashed, triple-fault, while-off (the
-# HIB_WHILE_OFF dom0 command failed), no-resume (fresh boot), resume-timeout,
-# and returns non-zero.  Timeline in HIB_T_* (seconds).
+# HIB_FAIL to one of: no-poweroff, crashed, triple-fault, no-image, while-off
+# (the HIB_WHILE_OFF dom0 command failed), create, triple-fault-loading (the
+# loader faulted after it read the image), loader-faults (it faulted before,
+# LAB_MAX_RETRIES times), no-resume (fresh boot), resume-timeout, same-domid,
+# echo-disk-rc-N, and returns non-zero; HIB_FAULT and HIB_RIG describe a
+# triple fault (_hib_fault).  Timeline in HIB_T_* (seconds).
 dom_hibernate_and_restore() {
 	local name=$1 old new id t0 t1 line ser0
 	HIB_FAIL='' HIB_FAULT='' HIB_RIG=''
@@ -85,12 +88,11 @@ dom_hibernate_and_restore() {
 		dom0_run -t 60 "$HIB_WHILE_OFF" >/dev/null || { HIB_FAIL=while-off; return 1; }
 	fi
 	t1=$(_now)
-	local attempt=0 rc ser_off
+	local attempt=0 rc
 	while :; do
-		ser_off=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 		_dom_start "$name" || { HIB_FAIL=create; return 1; }
 		new=$DOM_ID
-		line=$(DOM_SERIAL_OFF=$ser_off dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
+		line=$(DOM_SERIAL_OFF=$DOM_START_SERIAL_OFF dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
 		rc=$?
 		[ $rc = 3 ] || break
 		# The loading kernel triple-faulted.  While the image's signature
@@ -100,15 +102,18 @@ dom_hibernate_and_restore() {
 		# first one would have (a fresh boot of the same kernel, as at
 		# create time).  Counted as a create retry.
 		attempt=$((attempt + 1))
-		_hib_fault "$ser_off" "$new" "$name"
+		HIB_FAULT='' HIB_RIG=''
+		_hib_fault "$DOM_START_SERIAL_OFF" "$new" "$name" || HIB_FAULT="no triple fault of domain $new in Xen's log"
 		if ! _hib_image_pending "$name"; then
 			HIB_FAIL=triple-fault-loading
 			lab_log "$name: domain $new triple-faulted loading the image: $HIB_FAULT"
 			return 1
 		fi
-		echo "$(date -u +%T) $LAB_SCENARIO $name: loader triple fault before reading the image" >> "$LAB_RUN/retries"
+		echo "$(date -u +%T) $LAB_SCENARIO $name: loader triple fault before reading the image ($HIB_FAULT)" >> "$LAB_RUN/retries"
 		lab_log "$name: domain $new triple-faulted before reading the image (retry $attempt/$LAB_MAX_RETRIES)"
-		[ $attempt -le "$LAB_MAX_RETRIES" ] || { HIB_FAIL=triple-fault-loading; return 1; }
+		# The image is still there: a fresh boot would resume it, so this
+		# is not a failure hib_cycle can repeat.
+		[ $attempt -le "$LAB_MAX_RETRIES" ] || { HIB_FAIL=loader-faults; return 1; }
 		DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
 		t1=$(_now)
 	done

@@ -3,7 +3,10 @@
 # shellcheck shell=bash
 
 lab_qemu_pid() { cat "$LAB_RUN/qemu.pid" 2>/dev/null; }
-lab_running() { local p; p=$(lab_qemu_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+# _lab_ours PID: PID is a QEMU of this build directory's lab (a pid on
+# record may have been reused since).
+_lab_ours() { tr '\0' ' ' 2>/dev/null < "/proc/$1/cmdline" | grep -q -- "$LAB_RUN/serial.log"; }
+lab_running() { local p; p=$(lab_qemu_pid) && [ -n "$p" ] && _lab_ours "$p"; }
 
 # Print the last lines of every console: Xen serial (with dom0's hvc0), dom0
 # agent/dmesg if reachable, and each domU log.
@@ -47,7 +50,7 @@ lab_check_alive() {
 lab_kill() {
 	local p
 	p=$(lab_qemu_pid) || return 0
-	if [ -n "$p" ] && tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "$LAB_RUN/serial.log"; then
+	if [ -n "$p" ] && _lab_ours "$p"; then
 		kill "$p" 2>/dev/null
 		for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
 		kill -0 "$p" 2>/dev/null && { lab_say "QEMU $p ignored SIGTERM for 10 s: SIGKILL"; kill -KILL "$p" 2>/dev/null; }
@@ -89,16 +92,23 @@ _lab_stamp() {
 }
 
 # lab_boot: boot Xen + dom0, unless a lab booted from the same inputs is up
-# (lab_stamp), or, in a run of lab/run-tests.sh, the lab of that run.
+# (_lab_stamp), or, in a run of lab/run-tests.sh, the lab of that run.
 lab_boot() {
 	if [ -n "${LAB_RUNNER:-}" ] && lab_running && [ -e "$LAB_RUN/dom0.ready" ]; then
+		LAB_DOM0_READY_S=$(cat "$LAB_RUN/dom0.ready.s")
 		return 0
 	fi
 	lab_prepare
 	local d=$LAB_DOM0_SET t0 stamp
 	stamp=$(_lab_stamp)
 	if lab_running; then
-		[ -e "$LAB_RUN/dom0.ready" ] && [ "$(cat "$LAB_RUN/stamp" 2>/dev/null)" = "$stamp" ] && return 0
+		if [ -e "$LAB_RUN/dom0.ready" ] && [ "$(cat "$LAB_RUN/stamp" 2>/dev/null)" = "$stamp" ]; then
+			LAB_DOM0_READY_S=$(cat "$LAB_RUN/dom0.ready.s")
+			return 0
+		fi
+		# Not a lab a locked run (run-tests.sh, demo.sh) is using.
+		[ -n "${LAB_LOCKED:-}" ] || (exec 8>"$LAB_BUILD/lab.lock" && flock -n 8) ||
+			lab_die "the running lab was booted from other inputs, and a lab run holds $LAB_BUILD/lab.lock"
 		lab_say "the running lab is not ready or was booted from other inputs: booting another"
 		lab_kill
 	fi
@@ -150,6 +160,7 @@ lab_lock() {
 	mkdir -p "$LAB_BUILD"
 	exec 9>"$LAB_BUILD/lab.lock"
 	flock -n 9 || lab_die "another lab run holds $LAB_BUILD/lab.lock (wait for it, or stop it)"
+	export LAB_LOCKED=1
 }
 
 # lab_shutdown: power dom0 off cleanly (falls back to killing QEMU).

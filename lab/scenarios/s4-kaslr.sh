@@ -20,13 +20,18 @@ NAME=kaslr
 export DOM_TYPE=hvm DOM_READY_TIMEOUT=${HVM_READY_TIMEOUT:-300}
 export DOM_CMDLINE="console=hvc0 no_console_suspend pm_debug_messages xen.fifo_events=0 lab.resume_from_init"
 text() { dom_run "$NAME" "awk '\$3 == \"_text\" { print \$1; exit }' /proc/kallsyms" 30; }
+# image_state: where the running kernel, the one the next image will hold,
+# sits (_text) and keeps its vcpu_info (image_vi).
+image_state() {
+	image=$(text)
+	[ -n "$image" ] && [ "$image" != 0000000000000000 ] || fail "cannot read the guest's _text from /proc/kallsyms ('$image')"
+	image_vi=$(dom_run "$NAME" "dmesg | sed -n 's/.*vcpu_info of vCPUs .* in pfn //p' | head -n 1" 30)
+	[ -n "$image_vi" ] || fail "the guest kernel does not say where its vcpu_info frames are"
+}
 lab_boot
 dom_create "$NAME" 1 || fail "$NAME did not become ready"
-image=$(text)
-[ -n "$image" ] && [ "$image" != 0000000000000000 ] || fail "cannot read the guest's _text from /proc/kallsyms ('$image')"
+image_state
 dom_run "$NAME" 'dmesg | grep -i -E "kaslr|randomiz" | head -n 3' 30 | sed 's/^/# /' >&2
-image_vi=$(dom_run "$NAME" "dmesg | sed -n 's/.*vcpu_info of vCPUs .* in pfn //p' | head -n 1" 30)
-[ -n "$image_vi" ] || fail "the guest kernel does not say where its vcpu_info frames are"
 fio_write "$NAME" 32M >/dev/null || fail "fio write failed"
 lab_log "image _text $image"
 differed=0
@@ -35,7 +40,7 @@ for c in $(seq 1 "$N"); do
 	ext4_add_file "$NAME" "k$c" 8 ||
 		fail "cycle $c/$N: writing to the ext4 on xvdc failed"
 	old=$(dom_id "$NAME")
-	hib_cycle "$NAME" 'image=$(text)' || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
+	hib_cycle "$NAME" image_state || fail "cycle $c/$N: hibernation failed: $HIB_FAIL"
 	loader=$(dom_log "$NAME" | grep -a -o '@@LOADER text=[0-9a-f]*' | tail -n 1)
 	loader=${loader#*=}
 	[ -n "$loader" ] || fail "cycle $c/$N: the loading kernel did not print its _text"
