@@ -118,7 +118,7 @@ done
 	for v in "${variants[@]}"; do
 		n=$(awk -v v="$v" '$1 == v' "$out/faults.txt" 2>/dev/null | wc -l)
 		nb=$(awk -v v="$v" '$1 == v && $3 == "boot"' "$out/faults.txt" 2>/dev/null | wc -l)
-		sig=$(awk -v v="$v" '$1 == v { print $4 }' "$out/faults.txt" 2>/dev/null | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+		sig=$(awk -v v="$v" '$1 == v { print $5 }' "$out/faults.txt" 2>/dev/null | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
 		printf '%-8s %6s %6s %8s %7s %7s %7s %9s %s\n' "$v" "${rounds[$v]}" "${ready[$v]}" \
 			"$(awk -v s="${spent[$v]}" 'BEGIN { printf "%.1f", s / 60 }')" \
 			"$(awk -v s="${ran[$v]}" 'BEGIN { printf "%.1f", s / 60 }')" \
