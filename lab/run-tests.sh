@@ -77,8 +77,9 @@ run_scenario() {
 		[ "$limit" -gt 60 ] || limit=60
 	fi
 	# timeout leads a process group of its own: its id, on record, lets
-	# the next run stop a scenario that outlived a killed runner.
-	timeout -k 10 "$limit" bash "$SCEN/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1 &
+	# the next run stop a scenario that outlived a killed runner.  The
+	# scenario does not inherit the lock (fd 9): the next run must get it.
+	timeout -k 10 "$limit" bash "$SCEN/$n.sh" > "$LAB_SCEN_LOG/scenario.log" 2>&1 9>&- &
 	echo $! > "$LAB_BUILD/scenario.pgid"
 	wait $!
 	rc=$?
