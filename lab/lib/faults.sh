@@ -10,20 +10,54 @@
 #   xen:<symbol>     the saved guest RIP is an address of Xen itself (code
 #                    selector e008): the guest cannot run there, the state
 #                    QEMU saved at the #VMEXIT was the host's
-#   guest:<symbol>   a guest kernel address, named from the guest's
-#                    System.map (KASLR guests: guest:? unless booted nokaslr)
+#   guest:<symbol>:after-<insn>
+#                    a guest kernel address, named from the guest's
+#                    System.map and the guest's _text, and the instruction
+#                    that ends there, read from its vmlinux: the vCPU was
+#                    about to go on after <insn>.  When that instruction is
+#                    one Xen intercepts (vmmcall, wrmsr, rdtsc, hlt...), the
+#                    fault came as QEMU entered the guest again after Xen
+#                    handled the exit, the same event as xen: seen from the
+#                    other side of the VMRUN.  (guest:? when the address
+#                    cannot be named.)
 #   guest-user       a user-space address
 # A signature is the rig's when it matches one of RIG_FAULT_SIGNATURES, each
 # seen in a control run (lab/rig-health.sh: no hibernation, none of the
 # series' code paths) and listed in lab/README.md with that evidence.  Any
 # other fault is a real failure.
-RIG_FAULT_SIGNATURES=${RIG_FAULT_SIGNATURES:-'^xen:'}
+RIG_FAULT_SIGNATURES=${RIG_FAULT_SIGNATURES:-'^xen: ^guest:[^:]+:after-(vmmcall|wrmsr|rdmsr|rdtscp?|cpuid|hlt|in|out|inb|outb|inw|outw|inl|outl)$'}
 
 # rig_fault_lines [SYSTEM_MAP [TEXT]] < serial text: one line per triple
 # fault, "d<dom>v<vcpu> <signature> <cs>:<rip>".  TEXT is the guest
 # kernel's _text as the guest read it (KASLR moves it; the @@READY line
 # says where), to name guest addresses from SYSTEM_MAP.
 rig_fault_lines() {
+	local d sig rip at from
+	_rig_fault_dumps "$@" | while read -r d sig rip at from; do
+		[ -n "$at" ] && sig="$sig:after-$(_rig_insn_before "$from" "$at")"
+		printf '%s %s %s\n' "$d" "$sig" "$rip"
+	done
+}
+
+# _rig_insn_before FROM AT: the mnemonic of the instruction of the guest's
+# vmlinux that ends at AT, disassembling from FROM (its function's start).
+_rig_insn_before() {
+	objdump -d --start-address="0x$1" --stop-address="0x$2" "$LAB_BUILD/images/vmlinux" 2>/dev/null |
+		awk -v at="$2" '
+		function hex(h,    i, v) { v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return v }
+		/^ *ffffffff[0-9a-f]+:\t/ {
+			split($0, f, "\t"); a = f[1]; sub(/^ */, "", a); sub(/:$/, "", a)
+			n = split(f[2], b, " ")
+			if (f[3] == "") { len += n; next }	# bytes continued on a line of their own
+			addr = substr(a, 9); len = n; m = f[3]; sub(/ .*/, "", m)
+		}
+		END { print (m ~ /^[a-z][a-z0-9]*$/ && hex(addr) + len == hex(substr(at, 9))) ? m : "?" }'
+}
+
+# _rig_fault_dumps [SYSTEM_MAP [TEXT]] < serial text: what rig_fault_lines
+# prints, and for a guest kernel RIP, the unslid address and the start of
+# its function.
+_rig_fault_dumps() {
 	local map=${1:-$LAB_BUILD/images/System.map}
 	awk -v map="$map" -v text="${2:-}" '
 	# Kernel text lies in the top 2 GiB: the low 32 bits name an address.
@@ -37,6 +71,7 @@ rig_fault_lines() {
 		if (n == 0 || v < addr[1] || (etext && v >= etext)) return "?"
 		lo = 1; hi = n
 		while (lo < hi) { mid = int((lo + hi + 1) / 2); if (addr[mid] <= v) lo = mid; else hi = mid - 1 }
+		symat = sprintf("ffffffff%08x", v); symfrom = sprintf("ffffffff%08x", addr[lo])
 		return name[lo]
 	}
 	BEGIN {
@@ -59,9 +94,10 @@ rig_fault_lines() {
 		if (cs == "e008" || rip ~ /^ffff82d0/) {
 			s = $0; sub(/.*\] */, "", s); sub(/[ \t\r].*/, "", s); sub(/\+.*/, "", s)
 			sig = "xen:" (s == "" ? rip : s)
-		} else if (rip ~ /^ffffffff/)
-			sig = "guest:" sym(rip)
-		else
+		} else if (rip ~ /^ffffffff/) {
+			symat = ""; sig = "guest:" sym(rip)
+			if (sig != "guest:?") { print pending, sig, cs ":" rip, symat, symfrom; pending = ""; next }
+		} else
 			sig = "guest-user"
 		print pending, sig, cs ":" rip; pending = ""; next
 	}
