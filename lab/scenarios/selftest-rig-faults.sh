@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# selftest-rig-faults: the library tells the rig's triple faults from the
+# others (lab/lib/faults.sh).  Xen's dumps of three faults are fed to it: a
+# saved RIP inside Xen (a dump the lab recorded), a guest RIP right after
+# the vmmcall of xen_hypercall_amd, and a guest RIP right after an
+# instruction Xen does not intercept; the first two must be the rig's and
+# the third must not.  The guest RIPs are taken from the guest kernel's
+# own System.map and vmlinux, once as booted and once moved by KASLR.
+. "$(dirname "$0")/../lib/lab.sh"
+lab_prepare >/dev/null 2>&1 || fail "cannot stage the guest kernel"
+map=$LAB_BUILD/images/System.map
+
+# dump RIP: what Xen prints for a triple fault of d7v0 at RIP.
+dump() {
+	printf '(XEN) d7v0 Triple fault - invoking HVM shutdown action 1\n'
+	printf '(XEN) *** Dumping Dom7 vcpu#0 state: ***\n'
+	printf '(XEN) RIP:    %s:[<%s>]\n' "$1" "$2"
+	printf '(XEN) RFLAGS: 0000000000000246   CONTEXT: hvm guest (d7v0)\n'
+}
+# expect WHAT SIGNATURE RIGS(yes|no) DUMP-ARGS [TEXT]
+expect() {
+	local what=$1 want=$2 rigs=$3 cs=$4 rip=$5 text=${6:-} got
+	got=$(dump "$cs" "$rip" | rig_fault_lines "" "$text" | awk '{ print $2 }')
+	[ "$got" = "$want" ] || fail "$what: signature '$got', want '$want'"
+	if rig_fault_is_rigs "$got"; then
+		[ "$rigs" = yes ] || fail "$what: '$got' taken for the rig's"
+	else
+		[ "$rigs" = no ] || fail "$what: '$got' not taken for the rig's"
+	fi
+	lab_log "$what: $got (rig's: $rigs)"
+}
+# after FUNCTION MNEMONIC: the address right after the first instruction
+# of FUNCTION that is MNEMONIC (from the guest's vmlinux).
+after() {
+	local a
+	a=$(awk -v f="$1" '$3 == f { print $1; exit }' "$map")
+	[ -n "$a" ] || fail "no $1 in System.map"
+	objdump -d --start-address="0x$a" --stop-address="$(printf '0x%x' $((0x$a + 64)))" "$LAB_BUILD/images/vmlinux" |
+		awk -v m="$2" -F'\t' '$3 ~ "^" m { split($1, a, ":"); n = split($2, b, " "); print a[1], n; exit }' |
+		{ read -r addr len; [ -n "$addr" ] && printf '%x\n' $((0x${addr// /} + len)); }
+}
+
+expect "RIP inside Xen" "xen:ffff82d0402044a5" yes e008 ffff82d0402044a5
+rip=$(after xen_hypercall_amd vmmcall) || true
+[ -n "$rip" ] || fail "no vmmcall in xen_hypercall_amd"
+expect "guest after vmmcall" "guest:xen_hypercall_amd:after-vmmcall" yes 0010 "$rip"
+text=$(awk '$3 == "_text" { print $1; exit }' "$map")
+slid=$(printf '%x' $((0x$rip + 0x1a000000)))
+expect "guest after vmmcall, KASLR" "guest:xen_hypercall_amd:after-vmmcall" yes 0010 "$slid" "$(printf '%x' $((0x$text + 0x1a000000)))"
+rip=$(after xen_hypercall_amd endbr64) || true
+[ -n "$rip" ] || fail "no endbr64 in xen_hypercall_amd"
+expect "guest after endbr64" "guest:xen_hypercall_amd:after-endbr64" no 0010 "$rip"
