@@ -156,6 +156,7 @@ _dom_start() {
 	while :; do
 		dom_cursor "$name"
 		t0=$(_now)
+		# shellcheck disable=SC2034 # for dom_hibernate_and_restore
 		DOM_START_SERIAL_OFF=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 		out=$(dom0_run -t 180 "xl create /lab/run/cfg/$name.cfg" 2>&1) ||
 			{ printf '%s\n' "$out" >&2; echo "xl create $name failed" > "$LAB_SCEN_LOG/reason"; return 1; }
