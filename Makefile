@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export BUILD ?= $(CURDIR)/build
 export XH_CACHE ?= /var/cache/xen-hibernation
 
-.PHONY: all deps tree export kernel check check-series kunit lab lab-test demo soak rig-health clean help
+.PHONY: all deps tree export kernel check check-series kunit lab lab-test demo soak kaslr rig-health clean help
 
 all: help
 
@@ -19,6 +19,7 @@ help:
 	@echo "make kunit         KUnit suites of the series (TAP)"
 	@echo "make lab-test [T=name]  lab scenarios from lab/scenarios/ (TAP); lab/run-tests.sh --list names them"
 	@echo "make soak [N=100]  N hibernation cycles of one guest, per-cycle table"
+	@echo "make kaslr [N=20]  s4-kaslr with N cycles (make check runs 10)"
 	@echo "make rig-health [RIG_MINUTES=20] [RIG_VARIANTS='native tsc-default']  domU triple faults of the rig, no hibernation"
 
 deps:
@@ -53,6 +54,10 @@ demo: kernel
 soak: kernel
 	@n=$(or $(N),100); LAB_SCENARIO_TIMEOUT=$$((n * 120 + 300)) lab/run-tests.sh soak SOAK_N=$$n; \
 	rc=$$?; cat $(BUILD)/lab/logs/soak/cycles.txt 2>/dev/null; exit $$rc
+
+# make kaslr [N=20]: s4-kaslr with N cycles instead of make check's 10.
+kaslr: kernel
+	@n=$(or $(N),20); LAB_SCENARIO_TIMEOUT=$$((n * 90 + 300)) lab/run-tests.sh s4-kaslr KASLR_CYCLES=$$n
 
 # make rig-health [RIG_MINUTES=20] [RIG_VARIANTS="native tsc-default"]: the rig's own
 # fault rate, measured without hibernation (lab/rig-health.sh).
