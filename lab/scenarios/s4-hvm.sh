@@ -4,7 +4,9 @@
 # base): three real hibernation cycles, each restored on a new domain, fio
 # write+verify loop across them, ext4 files keep their checksums; the ACPI
 # power button, whose interrupt Xen delivers as a physical IRQ, is counted
-# before and after each cycle.
+# before and after each cycle.  Hibernation mode "platform": after writing
+# the image the kernel enters ACPI S4, which Xen's HVM firmware offers.
 . "$(dirname "$0")/../lib/lab.sh"
 export DOM_TYPE=hvm S4_NAME=${S4_NAME:-hvm} DOM_READY_TIMEOUT=${HVM_READY_TIMEOUT:-300}
+export S4_DISK_MODE=${S4_DISK_MODE:-platform}
 exec bash "$(dirname "$0")/s4-pvh.sh"
