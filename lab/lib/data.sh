@@ -53,3 +53,11 @@ ext4_add_file() {
 # ext4_check_files NAME: every file in /mnt/c/sums keeps its checksum.
 # Returns 124 when the guest did not answer.
 ext4_check_files() { dom_run "$1" 'cd /mnt/c && sha256sum -c sums >/dev/null' 120; }
+
+# data_intact NAME WHEN: xvda's fio pattern (32M, as fio_write NAME 32M left
+# it) and the checksums of the ext4 files on xvdc; fails the scenario with
+# WHEN in the message otherwise.
+data_intact() {
+	FIO_TIMEOUT=120 fio_verify "$1" 32M >/dev/null || fail "$2: xvda's data does not verify"
+	ext4_check_files "$1" || fail "$2: ext4 files changed (or no answer)"
+}

@@ -23,7 +23,7 @@
 #              HIB_T_RESUMED, HIB_RC
 #   faults.sh  triple faults by signature, which of them are the rig's
 #   data.sh    fio_write, fio_verify, fio_start, fio_status, fio_stop,
-#              ext4_add_file, ext4_check_files
+#              ext4_add_file, ext4_check_files, data_intact
 #   net.sh     net_vif, net_up, net_stream_*, net_backend_*, net_ping_gap
 #   hvm.sh     dom_sci_check
 # Their settings (DOM_*, LAB_*, FIO_*) are in lab/README.md, "Settings".

@@ -23,8 +23,7 @@ loader_abi() {
 abi_in() { grep -a -o -E 'Using (FIFO-based|2-level) ABI' | tail -n 1 | awk '{ print $2 }'; }
 running_abi() { dom_run "$NAME" 'dmesg' 30 | abi_in; }
 data_ok() {
-	FIO_TIMEOUT=120 fio_verify "$NAME" 32M >/dev/null || fail "$1: xvda's data does not verify"
-	ext4_check_files "$NAME" || fail "$1: ext4 files changed (or no answer)"
+	data_intact "$NAME" "$1"
 	online=$(dom_run "$NAME" 'cat /sys/devices/system/cpu/online' 30)
 	[ "$online" = 0-1 ] || fail "$1: vCPUs online after the restore: '$online'"
 }

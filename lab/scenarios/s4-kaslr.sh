@@ -52,8 +52,7 @@ for c in $(seq 1 "$N"); do
 	[ "$loader_vi" = "$image_vi" ] || fail "cycle $c/$N: the loading kernel's vcpu_info frames are '$loader_vi', the image's $image_vi"
 	now=$(text)
 	[ "$now" = "$image" ] || fail "cycle $c/$N: the restored kernel's _text is $now, the image's was $image"
-	ext4_check_files "$NAME" || fail "cycle $c/$N: ext4 files changed (or no answer)"
-	FIO_TIMEOUT=120 fio_verify "$NAME" 32M >/dev/null || fail "cycle $c/$N: xvda's data does not verify"
+	data_intact "$NAME" "cycle $c/$N"
 	[ "$loader" != "$image" ] && differed=$((differed + 1))
 	loaders="$loaders $loader"
 	lab_log "cycle $c/$N: domid $old -> $DOM_ID, loader _text $loader, image $image, vcpu_info $image_vi in both, off ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
