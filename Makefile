@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export BUILD ?= $(CURDIR)/build
 export XH_CACHE ?= /var/cache/xen-hibernation
 
-.PHONY: all deps tree export kernel check check-series kunit lab lab-test demo soak kaslr rig-health clean help
+.PHONY: all deps tree export kernel deb check check-series kunit lab lab-test demo soak kaslr rig-health clean help
 
 all: help
 
@@ -15,6 +15,7 @@ help:
 	@echo "make tree          build/linux = Debian base + patches/ as commits"
 	@echo "make export        write patches/ back from build/linux"
 	@echo "make kernel        build the lab guest kernel (build/obj/guest)"
+	@echo "make deb           the series' kernel as Debian packages, Debian's cloud config (build/deb)"
 	@echo "make check-series  per-patch hygiene checks (TAP)"
 	@echo "make kunit         KUnit suites of the series (TAP)"
 	@echo "make lab-test [T=name]  lab scenarios from lab/scenarios/ (TAP); lab/run-tests.sh --list names them"
@@ -37,6 +38,9 @@ $(BUILD)/linux/.git/xh-base-version:
 
 kernel: $(BUILD)/linux/.git/xh-base-version
 	@scripts/kernel.sh guest
+
+deb: $(BUILD)/linux/.git/xh-base-version
+	@scripts/deb.sh
 
 check-series: $(BUILD)/linux/.git/xh-base-version
 	@scripts/check-series.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# scripts/deps.sh [workbench] [lab]: install the Debian packages a part of
-# the project needs (idempotent, quiet when everything is there; both parts
+# scripts/deps.sh [workbench] [lab] [deb]: install the Debian packages a part of
+# the project needs (idempotent, quiet when everything is there; every part
 # when none is named).  Needs root for apt-get.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +15,10 @@ workbench=(
 	# KUnit under QEMU
 	qemu-system-x86
 )
+deb=(
+	# make deb: the build dependencies bindeb-pkg checks
+	debhelper dpkg-dev
+)
 lab=(
 	# the rig: QEMU, dom0 and guest images made on the host
 	qemu-system-x86 qemu-utils debootstrap busybox-static e2fsprogs cpio gzip
@@ -22,12 +26,13 @@ lab=(
 )
 
 pkgs=()
-[ $# -gt 0 ] || set -- workbench lab
+[ $# -gt 0 ] || set -- workbench lab deb
 for part in "$@"; do
 	case $part in
 	workbench) pkgs+=("${workbench[@]}") ;;
 	lab) pkgs+=("${lab[@]}") ;;
-	*) die "unknown part '$part' (workbench, lab)" ;;
+	deb) pkgs+=("${deb[@]}") ;;
+	*) die "unknown part '$part' (workbench, lab, deb)" ;;
 	esac
 done
 missing=()

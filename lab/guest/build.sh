@@ -30,7 +30,7 @@ if [ ! -x "$fio" ]; then
 	rm -rf "$src"
 fi
 
-key=$( { cat "$0" "$LAB_DIR/guest/init" "$LAB_DIR"/guest/tools/*.c; sha256sum /bin/busybox "$fio" /sbin/mkfs.ext4 /sbin/e2fsck; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$LAB_DIR/guest/init" "$LAB_DIR/guest/agent.sh" "$LAB_DIR"/guest/tools/*.c; sha256sum /bin/busybox "$fio" /sbin/mkfs.ext4 /sbin/e2fsck; } | sha256sum | cut -c1-16)
 if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
 	exit 0
 fi
@@ -58,6 +58,7 @@ for b in /sbin/mkfs.ext4 /sbin/e2fsck; do
 done
 cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 install -m 0755 "$LAB_DIR/guest/init" "$root/init"
+install -m 0644 "$LAB_DIR/guest/agent.sh" "$root/lib/lab-agent.sh"
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -6) > "$out.tmp"
 mv "$out.tmp" "$out"

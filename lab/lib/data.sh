@@ -3,7 +3,9 @@
 # the lab library (lab/lib/lab.sh).
 # shellcheck shell=bash
 
-_fio_args() { echo "--name=lab --thread --filename=/dev/xvda --ioengine=psync --direct=1 --bs=${FIO_BS:-1M} --size=${1:-$FIO_SIZE} --verify=crc32c"; }
+# FIO_DEV: the guest's data disk (/dev/xvda); EXT4_DIR: where the checksummed
+# files go (/mnt/c, the ext4 on xvdc).
+_fio_args() { echo "--name=lab --thread --filename=${FIO_DEV:-/dev/xvda} --ioengine=psync --direct=1 --bs=${FIO_BS:-1M} --size=${1:-$FIO_SIZE} --verify=crc32c"; }
 
 # fio_write NAME [SIZE]: write the verify pattern (crc32c headers) to xvda.
 fio_write() { dom_run "$1" "fio $(_fio_args "${2:-}") --rw=write --do_verify=0 --output-format=terse --terse-version=3 >/tmp/fio-write.txt 2>&1; rc=\$?; tail -n 5 /tmp/fio-write.txt | cut -c1-200; exit \$rc" "${FIO_TIMEOUT:-300}"; }
@@ -47,12 +49,12 @@ cat /tmp/fio.count; for x in /tmp/fio.fail.*; do [ -e "$x" ] && grep -E "verify|
 # data, 32) to the ext4 on the guest's xvdc, add its sha256 to /mnt/c/sums
 # and sync.
 ext4_add_file() {
-	dom_run "$1" "dd if=/dev/urandom of=/mnt/c/$2 bs=64k count=${3:-32} 2>/dev/null && cd /mnt/c && sha256sum $2 >> sums && sync" 120
+	dom_run "$1" "cd ${EXT4_DIR:-/mnt/c} && dd if=/dev/urandom of=$2 bs=64k count=${3:-32} 2>/dev/null && sha256sum $2 >> sums && sync" 120
 }
 
 # ext4_check_files NAME: every file in /mnt/c/sums keeps its checksum.
 # Returns 124 when the guest did not answer.
-ext4_check_files() { dom_run "$1" 'cd /mnt/c && sha256sum -c sums >/dev/null' 120; }
+ext4_check_files() { dom_run "$1" "cd ${EXT4_DIR:-/mnt/c} && sha256sum -c sums >/dev/null" 120; }
 
 # data_intact NAME WHEN: xvda's fio pattern (32M, as fio_write NAME 32M left
 # it) and the checksums of the ext4 files on xvdc; fails the scenario with

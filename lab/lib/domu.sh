@@ -108,24 +108,29 @@ dom_wait_gone() {
 		i=\$((i+1)); [ \$i -gt $((t * 4)) ] && exit 1; sleep 0.25; done"
 }
 
-# Write NAME's xl config (PVH or HVM, three disks, no network).
+# Write NAME's xl config: PVH, HVM or PV (DOM_TYPE); the lab's guest (its kernel, initramfs
+# and three disks) unless DOM_KERNEL, DOM_RAMDISK and DOM_DISKS (the disk
+# targets' specs, one per line, in /scratch/NAME) name another.
 _dom_cfg() {
-	local name=$1 vcpus=$2 cfg=$LAB_RUN/cfg/$1.cfg l
+	local name=$1 vcpus=$2 cfg=$LAB_RUN/cfg/$1.cfg l kernel=${DOM_KERNEL:-} disks
 	shift 2
+	disks=${DOM_DISKS:-"xvda data.img
+xvdb swap.img
+xvdc ext4.img"}
 	{
 		echo "name = \"$name\""
 		if [ "$DOM_TYPE" = hvm ]; then
 			echo 'type = "hvm"'
-			echo 'kernel = "/scratch/img/bzImage"'
+			echo "kernel = \"${kernel:-/scratch/img/bzImage}\""
 			echo 'device_model_version = "qemu-xen"'
 			echo 'vga = "none"'
 			echo 'vnc = 0'
 			echo 'serial = "none"'
 		else
-			echo 'type = "pvh"'
-			echo 'kernel = "/scratch/img/vmlinux"'
+			echo "type = \"$DOM_TYPE\""
+			echo "kernel = \"${kernel:-/scratch/img/vmlinux}\""
 		fi
-		echo 'ramdisk = "/scratch/img/guest-initrd.gz"'
+		echo "ramdisk = \"${DOM_RAMDISK:-/scratch/img/guest-initrd.gz}\""
 		echo "cmdline = \"$DOM_CMDLINE ${DOM_CMDLINE_EXTRA:-}\""
 		echo "memory = $DOM_MEM"
 		echo "vcpus = $vcpus"
@@ -133,9 +138,9 @@ _dom_cfg() {
 		# under QEMU; every pvclock read then exits to Xen and re-enters
 		# the guest through QEMU's nested SVM (lab/README.md, pitfalls).
 		echo "tsc_mode = \"${DOM_TSC_MODE:-native}\""
-		echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=/scratch/$name/data.img',"
-		echo "         'format=raw,vdev=xvdb,access=rw,target=/scratch/$name/swap.img',"
-		echo "         'format=raw,vdev=xvdc,access=rw,target=/scratch/$name/ext4.img' ]"
+		printf 'disk = [ %s ]\n' "$(while read -r l file; do
+			printf "'format=raw,vdev=%s,access=rw,target=/scratch/%s/%s'\n" "$l" "$name" "$file"
+		done <<< "$disks" | paste -s -d, -)"
 		echo 'on_poweroff = "destroy"'
 		echo 'on_reboot = "destroy"'
 		echo 'on_crash = "preserve"'
@@ -202,13 +207,16 @@ dom_tails() {
 
 # dom_create NAME [VCPUS] [extra xl cfg lines...]: fresh disks, boot, wait for
 # the guest's @@READY.  Sets DOM_ID; returns non-zero (with console tails on
-# stderr) on failure.  Env: DOM_TYPE=pvh|hvm, DOM_MEM, DOM_CMDLINE_EXTRA,
-# DOM_READY_TIMEOUT, DOM_KEEP_DISKS=1.
+# stderr) on failure.  Env: DOM_TYPE=pvh|hvm|pv, DOM_MEM, DOM_CMDLINE_EXTRA,
+# DOM_READY_TIMEOUT, DOM_KEEP_DISKS=1; DOM_MAKE_DISKS, a dom0 command run in
+# /scratch/NAME, makes another guest's disks (with DOM_DISKS, _dom_cfg).
 dom_create() {
 	local name=$1 vcpus=${2:-1}
 	shift; [ $# -gt 0 ] && shift
 	_dom_cfg "$name" "$vcpus" "$@"
-	if [ -z "${DOM_KEEP_DISKS:-}" ]; then
+	if [ -n "${DOM_MAKE_DISKS:-}" ] && [ -z "${DOM_KEEP_DISKS:-}" ]; then
+		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name && $DOM_MAKE_DISKS" >/dev/null || return 1
+	elif [ -z "${DOM_KEEP_DISKS:-}" ]; then
 		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name &&
 			rm -f data.img swap.img ext4.img &&
 			truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&

@@ -11,13 +11,16 @@ _hib_explain() {
 		grep -a -v -E 'calling |returned |progress: ' | tail -n 40 | sed 's/^/# /' | tee -a "$LAB_SCEN_LOG/steps.log" >&2
 }
 
-# _hib_image_pending NAME: NAME's swap disk (xvdb, swap.img in dom0) still
-# carries the hibernation signature, that is an image no kernel has begun to
-# load.  HIBERNATE_SIG "S1SUSPEND" ends the first 4 KiB page (struct
-# swsusp_header in kernel/power/swap.c).
+# _hib_image_pending NAME: NAME's swap area still carries the hibernation
+# signature, that is an image no kernel has begun to load.  HIBERNATE_SIG
+# "S1SUSPEND" ends the swap area's first 4 KiB page (struct swsusp_header in
+# kernel/power/swap.c).  HIB_IMAGE says where that page is: "FILE BYTES", a
+# disk file in dom0's /scratch/NAME and the offset in it (default: swap.img,
+# the lab guest's xvdb, at 0).
 _hib_image_pending() {
-	local sig
-	sig=$(dom0_run -t 30 "dd if=/scratch/$1/swap.img bs=1 skip=4086 count=9 2>/dev/null") || return 1
+	local sig file off
+	read -r file off <<< "${HIB_IMAGE:-swap.img 0}"
+	sig=$(dom0_run -t 30 "dd if=/scratch/$1/$file bs=1 skip=$((off + 4086)) count=9 2>/dev/null") || return 1
 	[ "${sig//[$'\r\n']/}" = S1SUSPEND ]
 }
 
@@ -35,8 +38,9 @@ _hib_fault() {
 	return 0
 }
 
-# dom_hibernate_and_restore NAME: echo disk in the guest, wait for the domain
-# to power off, create a NEW domain from the same config (resume from xvdb),
+# dom_hibernate_and_restore NAME: echo disk in the guest (or HIB_CMD, a guest
+# command that starts hibernation and ends after the resume, and HIB_PRESS, a
+# dom0 command run once the guest printed @@ARMED), wait for the domain to power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
 # HIB_FAIL to one of: no-poweroff, crashed, triple-fault, no-image, while-off
@@ -45,6 +49,7 @@ _hib_fault() {
 # LAB_MAX_RETRIES times), no-resume (fresh boot), resume-timeout, same-domid,
 # echo-disk-rc-N, and returns non-zero; HIB_FAULT and HIB_RIG describe a
 # triple fault (_hib_fault).  Timeline in HIB_T_* (seconds).
+_HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$rc" > /dev/kmsg; echo "@@RESUMED rc=$rc"; exit $rc'
 dom_hibernate_and_restore() {
 	local name=$1 old new id t0 t1 line ser0
 	HIB_FAIL='' HIB_FAULT='' HIB_RIG=''
@@ -52,9 +57,13 @@ dom_hibernate_and_restore() {
 	dom_cursor "$name"
 	ser0=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 	t0=$(_now)
-	lab_log "$name: hibernate (echo disk), domid $old"
-	id=$(dom_send "$name" 'sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$rc" > /dev/kmsg; echo "@@RESUMED rc=$rc"; exit $rc') ||
+	lab_log "$name: hibernate (${HIB_PRESS:-${HIB_CMD:-echo disk}}), domid $old"
+	id=$(dom_send "$name" "${HIB_CMD:-$_HIB_ECHO_DISK}") ||
 		{ HIB_FAIL=send; return 1; }
+	if [ -n "${HIB_PRESS:-}" ]; then
+		dom_wait_marker "$name" '@@ARMED' 120 >/dev/null &&
+			dom0_run -t 60 "$HIB_PRESS" >/dev/null || { HIB_FAIL=press; return 1; }
+	fi
 	dom_wait_gone "$name" "${S4_OFF_TIMEOUT:-240}" >/dev/null
 	case $? in
 	0) ;;

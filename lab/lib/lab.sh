@@ -26,6 +26,8 @@
 #              ext4_add_file, ext4_check_files, data_intact
 #   net.sh     net_vif, net_up, net_stream_*, net_backend_*, net_ping_gap
 #   hvm.sh     dom_sci_check
+#   debian.sh  debian_build, debian_prepare, debian_create, debian_hib_cmd
+#              (the Debian guest)
 # Their settings (DOM_*, LAB_*, FIO_*) are in lab/README.md, "Settings".
 
 # shellcheck disable=SC2034 # the settings are for the parts and the scenarios
@@ -60,7 +62,7 @@ FIO_SIZE=${FIO_SIZE:-64M}
 
 LAB_CRASH_RE='Dom0 crashed|Panic on CPU|Kernel panic'
 
-for _f in log rig domu hib faults data net hvm; do
+for _f in log rig domu hib faults data net hvm debian; do
 	# shellcheck source=/dev/null
 	. "$_lab_lib/$_f.sh"
 done

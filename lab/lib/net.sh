@@ -7,9 +7,13 @@
 
 NET_GUEST_IP=10.99.0.2
 NET_DOM0_IP=10.99.0.1
+# The guest's interface and netcat (the Debian guest: enX0, busybox nc).
+NET_IF=${NET_IF:-eth0}
+NET_NC=${NET_NC:-nc}
 # net_vif [MAC]: the xl config line of a vif on the bridge, for dom_create.
+# type=vif: no emulated NIC beside it for HVM guests (dom0 has no tap).
 # shellcheck disable=SC2120 # scenarios may pass a MAC
-net_vif() { echo "vif = [ 'bridge=xenbr0,mac=${1:-00:16:3e:5a:00:02}' ]"; }
+net_vif() { echo "vif = [ 'bridge=xenbr0,mac=${1:-00:16:3e:5a:00:02},type=vif' ]"; }
 
 # net_up NAME: address the guest's eth0 and check that dom0 answers.
 net_up() {
@@ -40,14 +44,14 @@ cat > /tmp/net-recv.sh <<'EOS'
 dd bs=65536 2>/tmp/net.dd | sha256sum | cut -d' ' -f1 > /tmp/net.sum.tmp && mv /tmp/net.sum.tmp /tmp/net.sum
 EOS
 chmod +x /tmp/net-recv.sh
-nc -l -p 5001 -e /tmp/net-recv.sh </dev/null >/dev/null 2>&1 &
+$NET_NC -l -p 5001 -e /tmp/net-recv.sh </dev/null >/dev/null 2>&1 &
 echo listening" 30 >/dev/null || return 1
 	dom0_run -t 30 "(busybox nc -w 10 $NET_GUEST_IP 5001 -e /scratch/net-send.sh > /scratch/net-send.log 2>&1; echo \$? > /scratch/net-send.rc) > /dev/null 2>&1 &
 echo started" >/dev/null
 }
 
-# net_rx_bytes NAME: bytes received on the guest's eth0.
-net_rx_bytes() { dom_run "$1" "cat /sys/class/net/eth0/statistics/rx_bytes" 30; }
+# net_rx_bytes NAME: bytes received on the guest's interface.
+net_rx_bytes() { dom_run "$1" "cat /sys/class/net/$NET_IF/statistics/rx_bytes" 30; }
 
 # net_stream_check NAME TIMEOUT: wait for the stream's end; succeed when the
 # guest's checksum matches dom0's.
@@ -56,7 +60,7 @@ net_stream_check() {
 	want=$(dom0_run "cat /scratch/net.sum") || { echo "no checksum in dom0"; return 1; }
 	want=${want//[$'\r\n ']/}
 	got=$(dom_run "$name" "i=0; until [ -s /tmp/net.sum ]; do i=\$((i+1)); [ \$i -ge $((t * 2)) ] && exit 1; sleep 0.5; done; cat /tmp/net.sum" $((t + 30))) ||
-		{ echo "stream did not end within ${t}s ($(net_rx_bytes "$name") bytes received on eth0)"; return 1; }
+		{ echo "stream did not end within ${t}s ($(net_rx_bytes "$name") bytes received on $NET_IF)"; return 1; }
 	[ -n "$want" ] && [ "$got" = "$want" ] || { echo "sha256 dom0 $want guest $got"; return 1; }
 	echo "sha256 $got, $(dom_run "$name" 'tail -n 1 /tmp/net.dd' 30)"
 }

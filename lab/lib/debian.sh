@@ -1,0 +1,71 @@
+# The Debian guest: a stock Debian 12 root (lab/debian/build.sh) with the
+# series' kernel packages (make deb), booted from the kernel and initramfs
+# that dpkg installed, hibernating the way its users do it.  Part of the lab
+# library (lab/lib/lab.sh).
+# shellcheck shell=bash
+
+DEBIAN_IMAGES=$LAB_BUILD/images/debian
+# Its disks: xvda the root (with /swapfile), xvdb a data disk for fio.
+DEBIAN_DISKS="xvda root.img
+xvdb data.img"
+
+# debian_build [DEB...]: the Debian disk with these kernel packages (default:
+# make deb's, build/deb/linux-image-*.deb); skips the scenario when there are
+# none.  Before lab_boot: it builds on the host.
+debian_build() {
+	local debs=("$@")
+	[ ${#debs[@]} -gt 0 ] || debs=("$BUILD"/deb/linux-image-*.deb)
+	[ -f "${debs[0]}" ] || skip "no Debian kernel packages in $BUILD/deb: run make deb"
+	"$LAB_DIR/debian/build.sh" "${debs[@]}" > /dev/null || fail "building the Debian guest failed"
+}
+
+# debian_prepare: the Debian disk in dom0's /scratch/img (copied once per
+# disk), and the settings the other helpers and the hibernation cycle need
+# for this guest: the data disk for fio, a directory on the root for
+# checksummed files, the vif's name, where the image's header lies.
+debian_prepare() {
+	local offset
+	dom0_run -t 600 "want=\$(cat /lab/images/debian/key)
+[ \"\$(cat /scratch/img/debian/key 2>/dev/null)\" = \"\$want\" ] && exit 0
+mkdir -p /scratch/img/debian && cd /lab/images/debian &&
+	cp --sparse=always root.img vmlinuz initrd.img /scratch/img/debian/ && cp key /scratch/img/debian/key" > /dev/null ||
+		fail "cannot copy the Debian guest to dom0"
+	offset=$(sed -n 's/.*resume_offset=\([0-9]*\).*/\1/p' "$DEBIAN_IMAGES/cmdline")
+	# shellcheck disable=SC2034 # for data.sh, net.sh, hib.sh
+	FIO_DEV=/dev/xvdb EXT4_DIR=/var/lib/lab NET_IF=enX0 NET_NC="busybox nc"
+	# shellcheck disable=SC2034
+	HIB_IMAGE="root.img $((offset * 4096))"
+	lab_log "Debian guest: kernel $(cat "$DEBIAN_IMAGES/kver"), $(cat "$DEBIAN_IMAGES/cmdline")"
+}
+
+# debian_create NAME [VCPUS] [extra xl cfg lines...]: a new Debian guest on
+# a fresh copy of the disk, up when systemd has finished booting (its agent
+# says @@READY then).  DEBIAN_MEM (384) MiB.
+debian_create() {
+	DOM_KERNEL=/scratch/img/debian/vmlinuz DOM_RAMDISK=/scratch/img/debian/initrd.img \
+		DOM_CMDLINE="$(cat "$DEBIAN_IMAGES/cmdline") console=hvc0" DOM_DISKS=$DEBIAN_DISKS \
+		DOM_MAKE_DISKS="rm -f root.img data.img && cp --sparse=always /scratch/img/debian/root.img root.img && truncate -s ${DOM_DATA_MB}M data.img" \
+		DOM_MEM=${DEBIAN_MEM:-384} DOM_READY_TIMEOUT=${DEBIAN_READY_TIMEOUT:-600} dom_create "$@" || return 1
+	dom_run "$1" "mkdir -p $EXT4_DIR" 30 > /dev/null
+}
+
+# debian_hib_cmd HOW: HIB_CMD for a cycle started by HOW: systemctl
+# (`systemctl hibernate` typed in the guest) or button (dom0 presses the
+# sleep button, HIB_PRESS, once the guest printed @@ARMED).  The command ends
+# when systemd says the hibernation finished (after the resume) or failed.
+debian_hib_cmd() {
+	local start
+	case $1 in
+	systemctl) start='systemctl hibernate || exit $?' ;;
+	button) start='echo @@ARMED > /dev/kmsg' ;;
+	*) echo "debian_hib_cmd: systemctl or button, not '$1'" >&2; return 1 ;;
+	esac
+	printf '%s\n' 'cur=$(journalctl -q -n 1 -o cat --show-cursor | sed -n "s/^-- cursor: //p")' "$start" \
+		'i=0' \
+		'until out=$(journalctl -q --after-cursor="$cur" -u systemd-hibernate.service -o cat | grep -E "^(Finished|Failed to start)"); do' \
+		'	i=$((i + 1)); [ $i -lt 900 ] || { echo "no end of systemd-hibernate.service"; exit 1; }' \
+		'	sleep 1' \
+		'done' \
+		'echo "$out"' \
+		'case $out in Finished*) exit 0 ;; *) exit 1 ;; esac'
+}

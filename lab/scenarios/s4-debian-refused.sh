@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# s4-debian-refused: the Debian guest of s4-debian asks for hibernation
+# where it cannot work, and the kernel says no, with a reason in the journal:
+#  1. a PVH guest whose only swap is a swap file too small for its image;
+#  2. the same disk booted as a PV guest, which the series does not support.
+# Each time `systemctl hibernate` fails (systemd-hibernate.service fails,
+# the kernel's message is in the journal after it was typed), the same
+# domain runs on in the same boot, the counter service counts on in the same
+# process, and the data written before (fio pattern on xvdb, files on the
+# root) verifies.
+# lab-timeout-s: 1500
+# lab-min-s: 600
+. "$(dirname "$0")/../lib/lab.sh"
+NAME=debian-refused
+debian_build
+lab_boot
+debian_prepare
+
+# refused WHAT REGEX: systemctl hibernate must fail with a kernel message
+# matching REGEX, and nothing may change.
+refused() {
+	local what=$1 re=$2 id before after cur out
+	id=$(dom_id "$NAME")
+	before=$(dom_run "$NAME" 'echo "$(cat /proc/sys/kernel/random/boot_id) $(cut -d" " -f2 /run/lab-counter)"' 30)
+	cur=$(dom_run "$NAME" 'journalctl -q -n 1 -o cat --show-cursor | sed -n "s/^-- cursor: //p"' 30)
+	out=$(dom_run "$NAME" "$(debian_hib_cmd systemctl)" 600) && fail "$what: hibernation succeeded: $out"
+	lab_log "$what: systemctl hibernate failed: ${out//$'\n'/; }"
+	[ "$(dom_id "$NAME")" = "$id" ] || fail "$what: the domain changed"
+	out=$(dom_run "$NAME" "journalctl -q -k -o cat --after-cursor='$cur' | grep -E '$re' | tail -n 3" 60)
+	[ -n "$out" ] || fail "$what: no kernel message /$re/ in the journal: $(dom_run "$NAME" "journalctl -q -o cat --after-cursor='$cur' | tail -n 15" 60)"
+	lab_log "$what: kernel: ${out//$'\n'/; }"
+	after=$(dom_run "$NAME" 'echo "$(cat /proc/sys/kernel/random/boot_id) $(cut -d" " -f2 /run/lab-counter)"' 30)
+	[ "$after" = "$before" ] || fail "$what: boot and counter process were '$before', now '$after'"
+	data_intact "$NAME" "$what"
+	dom_run "$NAME" 'systemctl reset-failed; systemctl is-system-running' 60 > /dev/null ||
+		fail "$what: systemd is not running normally afterwards"
+}
+
+# 1. The swap file swapped off, a smaller one on.
+debian_create "$NAME" 1 || fail "$NAME did not become ready"
+fio_write "$NAME" 32M > /dev/null || fail "fio_write failed"
+ext4_add_file "$NAME" f1 > /dev/null || fail "writing files on the root failed"
+dom_run "$NAME" "swapoff /swapfile && fallocate -l ${DEBIAN_SMALL_SWAP_MB:-32}M /swapfile-small && chmod 600 /swapfile-small &&
+	mkswap /swapfile-small > /dev/null && swapon /swapfile-small && grep -E 'Active.anon|SwapFree' /proc/meminfo" 60 ||
+	fail "cannot swap to a small file"
+refused "a ${DEBIAN_SMALL_SWAP_MB:-32} MiB swap file" 'PM: .*(swap|[Ii]mage|-28)'
+dom_destroy "$NAME"
+
+# 2. PV.
+DOM_TYPE=pv debian_create "$NAME" 1 || fail "$NAME did not become ready as a PV guest"
+fio_write "$NAME" 32M > /dev/null || fail "fio_write failed"
+ext4_add_file "$NAME" f2 > /dev/null || fail "writing files on the root failed"
+refused "a PV guest" 'hibernation refused: not supported for PV guests'
+dom_destroy "$NAME"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# s4-debian: a stock Debian 12 guest hibernates the way its users do it:
+# Debian's systemd, udev and initramfs-tools, the series' kernel packaged by
+# make deb from Debian's cloud config (both frontends modules, loaded by the
+# initramfs), the image in a swap file on the root filesystem
+# (resume=UUID=... resume_offset=...).  `systemctl hibernate` is typed in
+# the guest (DEBIAN_HOW=button: dom0 presses the sleep button); the domain
+# powers off; a NEW domain boots the same kernel, whose initramfs loads
+# xen-blkfront and resumes the image.  DEBIAN_VCPUS lists each cycle's
+# vCPUs (a new guest when the count changes): 1 1 2.  After each restore:
+# systemd "running" with no failed unit, the same boot (boot_id) going on, a
+# service that counts only in memory counting on in the same process, the
+# journal holding the lines logged before the cycle, the hibernation's and
+# those logged after, in that order; a fio write+verify loop on the data
+# disk (xvdb) without error, files on the root keeping their checksums, and
+# a TCP stream from dom0, cut by the cycle, ending with the sender's
+# checksum.
+# lab-timeout-s: 2400
+# lab-min-s: 900
+. "$(dirname "$0")/../lib/lab.sh"
+NAME=${DEBIAN_NAME:-debian}
+HOW=${DEBIAN_HOW:-systemctl}
+debian_build
+lab_boot
+debian_prepare
+# shellcheck disable=SC2034 # for hib_cycle
+HIB_CMD=$(debian_hib_cmd "$HOW") || fail "no way to hibernate '$HOW'"
+# shellcheck disable=SC2034
+[ "$HOW" = button ] && HIB_PRESS="xl trigger $NAME sleep"
+
+# guest_up VCPUS: a new guest, its data written, the fio loop running.
+guest_up() {
+	dom_destroy "$NAME"
+	debian_create "$NAME" "$1" "$(net_vif)" || fail "$NAME ($1 vCPUs) did not become ready"
+	lab_log "$NAME up with $1 vCPU(s) after ${DOM_READY_S}s: $(dom_run "$NAME" 'systemctl is-system-running; uname -r' 30 | paste -s -d' ' -)"
+	fio_write "$NAME" 32M > /dev/null || fail "fio_write on $FIO_DEV failed"
+	fio_start "$NAME" 16M > /dev/null || fail "fio loop did not start"
+}
+
+# state: "boot_id count pid system-state failed-units" of the guest.
+state() {
+	dom_run "$NAME" 'echo "$(cat /proc/sys/kernel/random/boot_id) $(cat /run/lab-counter) $(systemctl is-system-running) $(systemctl list-units --failed --no-legend --plain | wc -l)"' 60
+}
+
+# journal_order C: the journal's lines of cycle C, in order.
+journal_order() {
+	dom_run "$NAME" "journalctl -b -q -o cat | grep -E '^(lab-before-cycle-$1|lab-after-cycle-$1|PM: hibernation: hibernation (entry|exit))\$' |
+		sed -n '/^lab-before-cycle-$1\$/,\$p' | paste -s -d, -" 60
+}
+
+vcpus_now=
+c=0
+for v in ${DEBIAN_VCPUS:-1 1 2}; do
+	c=$((c + 1))
+	[ "$v" = "$vcpus_now" ] || { guest_up "$v"; vcpus_now=$v; }
+	ext4_add_file "$NAME" "f$c" > /dev/null || fail "cycle $c: writing files on the root failed"
+	net_stream_start "$NAME" "${NET_MIB:-40}" || fail "cycle $c: could not start the TCP stream"
+	read -r boot0 n0 pid0 sys0 failed0 <<< "$(state)"
+	[ "$sys0" = running ] && [ "$failed0" = 0 ] || fail "cycle $c: before: system $sys0, $failed0 failed unit(s)"
+	dom_run "$NAME" "logger lab-before-cycle-$c" 30 > /dev/null
+	old=$(dom_id "$NAME")
+	hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null && net_stream_start "$NAME" "${NET_MIB:-40}"' ||
+		fail "cycle $c: hibernation failed: $HIB_FAIL"
+	lab_log "cycle $c ($v vCPUs, $HOW): domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
+	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
+	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"
+	dom_run "$NAME" "logger lab-after-cycle-$c" 30 > /dev/null
+	read -r boot1 n1 pid1 sys1 failed1 <<< "$(state)"
+	lab_log "cycle $c: boot $boot0 -> $boot1, counter $n0 (pid $pid0) -> $n1 (pid $pid1), system $sys1, $failed1 failed unit(s)"
+	[ "$sys1" = running ] && [ "$failed1" = 0 ] ||
+		fail "cycle $c: after the restore: system $sys1, $failed1 failed unit(s): $(dom_run "$NAME" 'systemctl list-units --failed --no-legend --plain' 30)"
+	# A rig fault's repeat boots afresh: only a cycle without one must
+	# carry the boot and the counter over.
+	if [ ! -s "$LAB_SCEN_LOG/rig-repeats" ]; then
+		[ "$boot1" = "$boot0" ] || fail "cycle $c: a new boot ($boot1), not the hibernated one ($boot0)"
+		[ "$pid1" = "$pid0" ] && [ "$n1" -ge "$n0" ] ||
+			fail "cycle $c: the counter service went from $n0 (pid $pid0) to $n1 (pid $pid1)"
+	fi
+	order=$(journal_order "$c")
+	[ "$order" = "lab-before-cycle-$c,PM: hibernation: hibernation entry,PM: hibernation: hibernation exit,lab-after-cycle-$c" ] ||
+		fail "cycle $c: journal lines out of order: $order"
+	out=$(net_stream_check "$NAME" 240) || fail "cycle $c: TCP stream: $out"
+	lab_log "cycle $c: TCP stream $out"
+	read -r passes fails <<< "$(fio_status "$NAME")"
+	[ "${fails:-x}" = 0 ] || fail "cycle $c: fio loop reports '${passes:-?} ${fails:-?}' (passes failures)"
+	data_intact "$NAME" "cycle $c"
+done
+out=$(fio_stop "$NAME") || fail "fio loop reported errors across hibernation: $out"
+lab_log "fio loop passes/failures: $out"
+dom_destroy "$NAME"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# make deb: the series' kernel as Debian packages, built with the config
+# Debian ships with its 6.12 cloud kernel image (linux-image-<abi>-cloud-amd64,
+# the flavour of Debian's cloud images), for a distribution kernel team or an
+# operator to install with dpkg.  Output: build/deb/*.deb.
+#
+# Changes to Debian's config, each for the build, none for what hibernation
+# touches (frontends stay modules; KASLR, PVH, HVM, the image compression
+# and every PM option stay Debian's):
+#  - no debug info (Debian builds it for its -dbg package; it triples the build);
+#  - no Debian certificates (their files are not in the source package);
+#  - LOCALVERSION "+xh-cloud-amd64", so the packages sit beside Debian's own;
+#  - with DEB_MODULES=file (lsmod format; default kernel/configs/debian-guest.lsmod),
+#    modules outside that list dropped (make localmodconfig); DEB_MODULES= keeps all.
+# DEB_BUILD_PROFILES defaults to no linux-headers package.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+"$TOP/scripts/deps.sh" workbench deb
+
+version=$(pin VERSION)
+abi=${version%%-*}+deb12
+flavour=cloud-amd64
+pkg=linux-image-$abi-$flavour-unsigned
+obj=$BUILD/obj/debian
+out=$BUILD/deb
+modules=${DEB_MODULES-$TOP/kernel/configs/debian-guest.lsmod}
+[ -f "$LINUX/Makefile" ] || die "no kernel tree in $LINUX; run 'make tree' first"
+need_space 8 "$BUILD"
+mkdir -p "$obj" "$out" "$XH_CACHE/dl" "$CCACHE_DIR"
+
+# Debian's config, from the image package of the pinned version.
+deb=$(ls "$XH_CACHE/dl/${pkg}_${version}_amd64.deb" 2>/dev/null || true)
+if [ -z "$deb" ]; then
+	(cd "$XH_CACHE/dl" && apt-get download -q "$pkg=$version" >/dev/null 2>&1) ||
+		die "cannot download $pkg=$version (apt-get update?)"
+	deb=$XH_CACHE/dl/${pkg}_${version}_amd64.deb
+fi
+dpkg-deb --fsys-tarfile "$deb" | tar -xO "./boot/config-$abi-$flavour" > "$obj/debian.config"
+
+export CCACHE_BASEDIR=$BUILD
+mk=(-C "$LINUX" O="$obj" "CC=ccache gcc")
+cp "$obj/debian.config" "$obj/.config"
+"$LINUX/scripts/config" --file "$obj/.config" \
+	--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT --enable DEBUG_INFO_NONE \
+	--set-str SYSTEM_TRUSTED_KEYS "" --set-str SYSTEM_REVOCATION_KEYS "" \
+	--set-str LOCALVERSION "+xh-$flavour"
+if [ -n "$modules" ]; then
+	[ -f "$modules" ] || die "no module list $modules"
+	make -s "${mk[@]}" LSMOD="$modules" localmodconfig < /dev/null > "$obj/localmodconfig.log" 2>&1 ||
+		{ tail -n 20 "$obj/localmodconfig.log" >&2; die "localmodconfig failed"; }
+fi
+make -s "${mk[@]}" olddefconfig > /dev/null
+# What hibernation needs must have survived the changes above.
+for want in CONFIG_HIBERNATION=y CONFIG_XEN_BLKDEV_FRONTEND=m CONFIG_XEN_NETDEV_FRONTEND=m \
+	CONFIG_RANDOMIZE_BASE=y CONFIG_XEN_PVH=y CONFIG_XEN_PVHVM=y; do
+	grep -qx "$want" "$obj/.config" || die "$want lost from Debian's config"
+done
+
+t0=$SECONDS
+rm -f "$BUILD"/obj/*.deb "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
+make "${mk[@]}" -j"$JOBS" DEB_BUILD_PROFILES="${DEB_BUILD_PROFILES-pkg.linux-upstream.nokernelheaders}" \
+	KDEB_PKGVERSION="$version+xh" bindeb-pkg > "$obj/build.log" 2>&1 ||
+	{ tail -n 40 "$obj/build.log" >&2; die "bindeb-pkg failed (log: $obj/build.log)"; }
+rm -f "$out"/*.deb
+mv "$BUILD"/obj/*.deb "$out/"
+rm -f "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
+say "built in $((SECONDS - t0)) s: $(cd "$out" && echo *.deb)"
