@@ -13,7 +13,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib/env.sh"
 DEBIAN_RECIPE=1
-# What a small Debian cloud guest has, plus fio for the data checks.
+# What a small Debian cloud guest has, plus fio for the data checks.  acpid
+# is there as on such images; logind handles the sleep button (overlay).
 DEBIAN_PKGS="systemd systemd-sysv udev dbus initramfs-tools busybox zstd linux-base acpid
 	e2fsprogs fio kmod iproute2 procps"
 ROOT_MB=${DEBIAN_ROOT_MB:-1536}
@@ -31,7 +32,7 @@ rkey=$(printf 'recipe %s\n%s\n' "$DEBIAN_RECIPE" "$DEBIAN_PKGS" | sha256sum | cu
 rootfs=$LAB_CACHE/debian-root-$rkey.tar
 if [ ! -f "$rootfs" ]; then
 	lab_say "debootstrap bookworm for the Debian guest (a few minutes)"
-	work=$BUILD/lab/debian-bootstrap
+	work=$BUILD/debian-bootstrap
 	rm -rf "$work"; mkdir -p "$work"
 	debootstrap --variant=minbase --include="$(echo $DEBIAN_PKGS | tr ' ' ,)" \
 		bookworm "$work/root" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
@@ -50,11 +51,12 @@ if [ "$(cat "$out/key" 2>/dev/null)" = "$key" ] && [ -f "$out/root.img" ]; then
 fi
 lab_say "building the Debian guest disk ($*)"
 rm -f "$out"/*
-mnt=$BUILD/lab/debian-mnt
+mnt=$BUILD/debian-mnt
 mkdir -p "$mnt"
 umount -R "$mnt" 2>/dev/null || true
 truncate -s "${ROOT_MB}M" "$out/root.img.tmp"
-mkfs.ext4 -q -F -U "$ROOT_UUID" -L debian-root "$out/root.img.tmp"
+# 4 KiB blocks: resume_offset counts pages, filefrag counts blocks.
+mkfs.ext4 -q -F -b 4096 -U "$ROOT_UUID" -L debian-root "$out/root.img.tmp"
 cleanup() { umount -R "$mnt" 2>/dev/null || true; }
 trap cleanup EXIT
 mount -o loop "$out/root.img.tmp" "$mnt"
@@ -82,7 +84,8 @@ mount -t sysfs sys "$mnt/sys"
 mount --bind /dev "$mnt/dev"
 chroot "$mnt" /bin/sh -c 'dpkg -i /tmp/debs/*.deb' > "$out/dpkg.log" 2>&1 ||
 	{ tail -20 "$out/dpkg.log" >&2; lab_die "dpkg -i in the Debian guest failed"; }
-chroot "$mnt" systemctl enable lab-agent.service lab-counter.service systemd-networkd.service >/dev/null 2>&1
+chroot "$mnt" systemctl enable lab-agent.service lab-counter.service systemd-networkd.service > /dev/null 2>&1 ||
+	lab_die "systemctl enable in the Debian guest failed"
 rm -rf "$mnt/tmp/debs"
 kver=$(ls "$mnt/lib/modules" | head -n 1)
 [ -f "$mnt/boot/initrd.img-$kver" ] || lab_die "no initramfs for $kver in the Debian guest"

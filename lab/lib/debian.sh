@@ -33,25 +33,39 @@ mkdir -p /scratch/img/debian && cd /lab/images/debian &&
 	offset=$(sed -n 's/.*resume_offset=\([0-9]*\).*/\1/p' "$DEBIAN_IMAGES/cmdline")
 	# shellcheck disable=SC2034 # for data.sh, net.sh, hib.sh
 	FIO_DEV=/dev/xvdb EXT4_DIR=/var/lib/lab NET_IF=enX0 NET_NC="busybox nc"
+	[ -n "$offset" ] || fail "no resume_offset in $DEBIAN_IMAGES/cmdline"
 	# shellcheck disable=SC2034
 	HIB_IMAGE="root.img $((offset * 4096))"
+	# A systemd boot (about 2 minutes here, twice that as HVM) and a larger
+	# image than the lab guest's: for every create, boot and cycle.
+	# shellcheck disable=SC2034
+	DOM_MEM=${DEBIAN_MEM:-384} DOM_READY_TIMEOUT=${DEBIAN_READY_TIMEOUT:-600}
+	S4_OFF_TIMEOUT=${S4_OFF_TIMEOUT:-600} S4_RESUME_TIMEOUT=${S4_RESUME_TIMEOUT:-600}
 	lab_log "Debian guest: kernel $(cat "$DEBIAN_IMAGES/kver"), $(cat "$DEBIAN_IMAGES/cmdline")"
 }
 
 # debian_create NAME [VCPUS] [extra xl cfg lines...]: a new Debian guest on
 # a fresh copy of the disk, up when systemd has finished booting (its agent
-# says @@READY then).  DEBIAN_MEM (384) MiB.
+# says @@READY then).
 debian_create() {
 	DOM_KERNEL=/scratch/img/debian/vmlinuz DOM_RAMDISK=/scratch/img/debian/initrd.img \
 		DOM_CMDLINE="$(cat "$DEBIAN_IMAGES/cmdline") console=hvc0" DOM_DISKS=$DEBIAN_DISKS \
 		DOM_MAKE_DISKS="rm -f root.img data.img && cp --sparse=always /scratch/img/debian/root.img root.img && truncate -s ${DOM_DATA_MB}M data.img" \
-		DOM_MEM=${DEBIAN_MEM:-384} DOM_READY_TIMEOUT=${DEBIAN_READY_TIMEOUT:-600} dom_create "$@" || return 1
+		dom_create "$@" || return 1
 	dom_run "$1" "mkdir -p $EXT4_DIR" 30 > /dev/null
 }
 
+# debian_state NAME: "boot_id count pid" of the guest: the boot, and the
+# counter service's count and process (lab/debian/overlay: lab-counter).
+debian_state() { dom_run "$1" 'echo "$(cat /proc/sys/kernel/random/boot_id) $(cat /run/lab-counter)"' 30; }
+
+# debian_journal_cursor NAME: where the guest's journal ends now.
+debian_journal_cursor() { dom_run "$1" 'journalctl -q -n 1 -o cat --show-cursor | sed -n "s/^-- cursor: //p"' 30; }
+
 # debian_hib_cmd HOW: HIB_CMD for a cycle started by HOW: systemctl
 # (`systemctl hibernate` typed in the guest) or button (dom0 presses the
-# sleep button, HIB_PRESS, once the guest printed @@ARMED).  The command ends
+# sleep button, HIB_PRESS, once the guest printed @@ARMED; logind turns it
+# into a hibernation).  The command ends
 # when systemd says the hibernation finished (after the resume) or failed.
 debian_hib_cmd() {
 	local start

@@ -38,18 +38,21 @@ _hib_fault() {
 	return 0
 }
 
+# The guest command of a cycle unless HIB_CMD names another.
+_HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$rc" > /dev/kmsg; echo "@@RESUMED rc=$rc"; exit $rc'
+
 # dom_hibernate_and_restore NAME: echo disk in the guest (or HIB_CMD, a guest
-# command that starts hibernation and ends after the resume, and HIB_PRESS, a
-# dom0 command run once the guest printed @@ARMED), wait for the domain to power off, create a NEW domain from the same config (resume from xvdb),
+# command that starts hibernation and ends after the resume, and HIB_PRESS,
+# a dom0 command run once the guest printed @@ARMED), wait for the domain to
+# power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
-# HIB_FAIL to one of: no-poweroff, crashed, triple-fault, no-image, while-off
+# HIB_FAIL to one of: send, press, no-poweroff, crashed, triple-fault, no-image, while-off
 # (the HIB_WHILE_OFF dom0 command failed), create, triple-fault-loading (the
 # loader faulted after it read the image), loader-faults (it faulted before,
 # LAB_MAX_RETRIES times), no-resume (fresh boot), resume-timeout, same-domid,
-# echo-disk-rc-N, and returns non-zero; HIB_FAULT and HIB_RIG describe a
+# hibernate-rc-N (the guest command's status), and returns non-zero; HIB_FAULT and HIB_RIG describe a
 # triple fault (_hib_fault).  Timeline in HIB_T_* (seconds).
-_HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$rc" > /dev/kmsg; echo "@@RESUMED rc=$rc"; exit $rc'
 dom_hibernate_and_restore() {
 	local name=$1 old new id t0 t1 line ser0
 	HIB_FAIL='' HIB_FAULT='' HIB_RIG=''
@@ -137,9 +140,9 @@ dom_hibernate_and_restore() {
 	HIB_T_RESUMED=$(_since "$t1")
 	HIB_RC=${line##*@@E $id }
 	HIB_RC=${HIB_RC%%[!0-9]*}
-	lab_log "$name: resumed as domid $new after ${HIB_T_RESUMED}s (echo disk rc=$HIB_RC)"
+	lab_log "$name: resumed as domid $new after ${HIB_T_RESUMED}s (hibernate rc=$HIB_RC)"
 	[ "$new" != "$old" ] || { HIB_FAIL=same-domid; return 1; }
-	[ "$HIB_RC" = 0 ] || { HIB_FAIL="echo-disk-rc-$HIB_RC"; return 1; }
+	[ "$HIB_RC" = 0 ] || { HIB_FAIL="hibernate-rc-$HIB_RC"; return 1; }
 	echo "$new"
 }
 
