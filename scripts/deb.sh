@@ -7,9 +7,11 @@
 # Changes to Debian's config, each for the build, none for what hibernation
 # touches (frontends stay modules; KASLR, PVH, HVM, the image compression
 # and every PM option stay Debian's):
-#  - no debug info (Debian builds it for its -dbg package; it triples the build);
+#  - no debug info (Debian builds it for its -dbg package; the build would be
+#    much longer and larger);
 #  - no Debian certificates (their files are not in the source package);
-#  - LOCALVERSION "+xh-cloud-amd64", so the packages sit beside Debian's own;
+#  - LOCALVERSION "+xh-cloud-amd64", so the packages sit beside Debian's own
+#    (and LOCALVERSION= on the command line: no "+" for the git tree);
 #  - with DEB_MODULES=file (lsmod format; default kernel/configs/debian-guest.lsmod),
 #    modules outside that list dropped (make localmodconfig); DEB_MODULES= keeps all.
 # DEB_BUILD_PROFILES defaults to no linux-headers package.
@@ -59,7 +61,7 @@ done
 t0=$SECONDS
 rm -f "$BUILD"/obj/*.deb "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
 make "${mk[@]}" -j"$JOBS" DEB_BUILD_PROFILES="${DEB_BUILD_PROFILES-pkg.linux-upstream.nokernelheaders}" \
-	KDEB_PKGVERSION="$version+xh" bindeb-pkg > "$obj/build.log" 2>&1 ||
+	LOCALVERSION= KDEB_PKGVERSION="$version+xh" bindeb-pkg > "$obj/build.log" 2>&1 ||
 	{ tail -n 40 "$obj/build.log" >&2; die "bindeb-pkg failed (log: $obj/build.log)"; }
 rm -f "$out"/*.deb
 mv "$BUILD"/obj/*.deb "$out/"

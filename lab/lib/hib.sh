@@ -43,7 +43,8 @@ _HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$r
 
 # dom_hibernate_and_restore NAME: echo disk in the guest (or HIB_CMD, a guest
 # command that starts hibernation and ends after the resume, and HIB_PRESS,
-# a dom0 command run once the guest printed @@ARMED), wait for the domain to
+# a dom0 command run once the guest printed @@ARMED; HIB_HOW says which for
+# the log), wait for the domain to
 # power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
@@ -60,7 +61,7 @@ dom_hibernate_and_restore() {
 	dom_cursor "$name"
 	ser0=$(stat -c %s "$LAB_RUN/serial.log" 2>/dev/null || echo 0)
 	t0=$(_now)
-	lab_log "$name: hibernate (${HIB_PRESS:-${HIB_CMD:-echo disk}}), domid $old"
+	lab_log "$name: hibernate (${HIB_HOW:-echo disk}), domid $old"
 	id=$(dom_send "$name" "${HIB_CMD:-$_HIB_ECHO_DISK}") ||
 		{ HIB_FAIL=send; return 1; }
 	if [ -n "${HIB_PRESS:-}" ]; then

@@ -27,7 +27,9 @@ debian_prepare
 # shellcheck disable=SC2034 # for hib_cycle
 HIB_CMD=$(debian_hib_cmd "$HOW") || fail "no way to hibernate '$HOW'"
 # shellcheck disable=SC2034
-[ "$HOW" = button ] && HIB_PRESS="xl trigger $NAME sleep"
+HIB_HOW="systemctl hibernate"
+# shellcheck disable=SC2034
+[ "$HOW" = button ] && HIB_PRESS="xl trigger $NAME sleep" HIB_HOW="the sleep button"
 
 # guest_up VCPUS: a new guest, its data written, the fio loop running.
 guest_up() {
