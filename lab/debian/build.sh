@@ -64,6 +64,7 @@ tar -C "$mnt" -xf "$rootfs"
 cp -a "$LAB_DIR/debian/overlay/." "$mnt/"
 install -D -m 0644 "$LAB_DIR/guest/agent.sh" "$mnt/usr/local/lib/lab-agent.sh"
 echo debian-guest > "$mnt/etc/hostname"
+mkdir -p "$mnt/var/lib/lab"   # the checksummed files (lab/lib/debian.sh: EXT4_DIR)
 passwd -R "$mnt" -d root >/dev/null
 cat > "$mnt/etc/fstab" <<EOT
 UUID=$ROOT_UUID / ext4 errors=remount-ro 0 1

@@ -31,7 +31,7 @@ mkdir -p /scratch/img/debian && cd /lab/images/debian &&
 	cp --sparse=always root.img vmlinuz initrd.img /scratch/img/debian/ && cp key /scratch/img/debian/key" > /dev/null ||
 		fail "cannot copy the Debian guest to dom0"
 	offset=$(sed -n 's/.*resume_offset=\([0-9]*\).*/\1/p' "$DEBIAN_IMAGES/cmdline")
-	# shellcheck disable=SC2034 # for data.sh, net.sh, hib.sh
+	# shellcheck disable=SC2034 # for data.sh, net.sh, hib.sh (EXT4_DIR: made by build.sh)
 	FIO_DEV=/dev/xvdb EXT4_DIR=/var/lib/lab NET_IF=enX0 NET_NC="busybox nc"
 	[ -n "$offset" ] || fail "no resume_offset in $DEBIAN_IMAGES/cmdline"
 	# shellcheck disable=SC2034
@@ -51,16 +51,18 @@ debian_create() {
 	DOM_KERNEL=/scratch/img/debian/vmlinuz DOM_RAMDISK=/scratch/img/debian/initrd.img \
 		DOM_CMDLINE="$(cat "$DEBIAN_IMAGES/cmdline") console=hvc0" DOM_DISKS=$DEBIAN_DISKS \
 		DOM_MAKE_DISKS="rm -f root.img data.img && cp --sparse=always /scratch/img/debian/root.img root.img && truncate -s ${DOM_DATA_MB}M data.img" \
-		dom_create "$@" || return 1
-	dom_run "$1" "mkdir -p $EXT4_DIR" 30 > /dev/null
+		dom_create "$@"
 }
 
 # debian_state NAME: "boot_id count pid" of the guest: the boot, and the
 # counter service's count and process (lab/debian/overlay: lab-counter).
 debian_state() { dom_run "$1" 'echo "$(cat /proc/sys/kernel/random/boot_id) $(cat /run/lab-counter)"' 30; }
 
+# The guest command that prints where its journal ends now.
+_DEBIAN_CURSOR='journalctl -q -n 1 -o cat --show-cursor | sed -n "s/^-- cursor: //p"'
+
 # debian_journal_cursor NAME: where the guest's journal ends now.
-debian_journal_cursor() { dom_run "$1" 'journalctl -q -n 1 -o cat --show-cursor | sed -n "s/^-- cursor: //p"' 30; }
+debian_journal_cursor() { dom_run "$1" "$_DEBIAN_CURSOR" 30; }
 
 # debian_hib_cmd HOW: HIB_CMD for a cycle started by HOW: systemctl
 # (`systemctl hibernate` typed in the guest) or button (dom0 presses the
@@ -74,7 +76,7 @@ debian_hib_cmd() {
 	button) start='echo @@ARMED > /dev/kmsg' ;;
 	*) echo "debian_hib_cmd: systemctl or button, not '$1'" >&2; return 1 ;;
 	esac
-	printf '%s\n' 'cur=$(journalctl -q -n 1 -o cat --show-cursor | sed -n "s/^-- cursor: //p")' "$start" \
+	printf '%s\n' "cur=\$($_DEBIAN_CURSOR)" "$start" \
 		'i=0' \
 		'until out=$(journalctl -q --after-cursor="$cur" -u systemd-hibernate.service -o cat | grep -E "^(Finished|Failed to start)"); do' \
 		'	i=$((i + 1)); [ $i -lt 900 ] || { echo "no end of systemd-hibernate.service"; exit 1; }' \

@@ -214,13 +214,10 @@ dom_create() {
 	local name=$1 vcpus=${2:-1}
 	shift; [ $# -gt 0 ] && shift
 	_dom_cfg "$name" "$vcpus" "$@"
-	if [ -n "${DOM_MAKE_DISKS:-}" ] && [ -z "${DOM_KEEP_DISKS:-}" ]; then
-		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name && $DOM_MAKE_DISKS" >/dev/null || return 1
-	elif [ -z "${DOM_KEEP_DISKS:-}" ]; then
-		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name &&
-			rm -f data.img swap.img ext4.img &&
+	if [ -z "${DOM_KEEP_DISKS:-}" ]; then
+		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name && ${DOM_MAKE_DISKS:-rm -f data.img swap.img ext4.img &&
 			truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&
-			cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img" >/dev/null || return 1
+			cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img}" >/dev/null || return 1
 	fi
 	dom_boot "$name"
 }

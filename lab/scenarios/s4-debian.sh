@@ -33,7 +33,6 @@ HIB_HOW="systemctl hibernate"
 
 # guest_up VCPUS: a new guest, its data written, the fio loop running.
 guest_up() {
-	dom_destroy "$NAME"
 	debian_create "$NAME" "$1" "$(net_vif)" || fail "$NAME ($1 vCPUs) did not become ready"
 	lab_log "$NAME up with $1 vCPU(s) after ${DOM_READY_S}s: $(dom_run "$NAME" 'systemctl is-system-running; uname -r' 30 | paste -s -d' ' -)"
 	fio_write "$NAME" 32M > /dev/null || fail "fio_write on $FIO_DEV failed"
