@@ -14,7 +14,8 @@
 #    (and LOCALVERSION= on the command line: no "+" for the git tree);
 #  - with DEB_MODULES=file (lsmod format; default kernel/configs/debian-guest.lsmod),
 #    modules outside that list dropped (make localmodconfig); DEB_MODULES= keeps all.
-# DEB_BUILD_PROFILES defaults to no linux-headers package.
+# DEB_BUILD_PROFILES defaults to no linux-headers package.  Packages are kept
+# in $XH_CACHE/deb, by their inputs, for the next build of the same inputs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 "$TOP/scripts/deps.sh" workbench deb
@@ -58,12 +59,36 @@ for want in CONFIG_HIBERNATION=y CONFIG_XEN_BLKDEV_FRONTEND=m CONFIG_XEN_NETDEV_
 	grep -qx "$want" "$obj/.config" || die "$want lost from Debian's config"
 done
 
+# Packages built before from the same inputs (the tree's content, the final
+# config, this script, the compiler) are taken from the cache: a fresh clone
+# of an unchanged series does not spend minutes rebuilding them.  A tree with
+# changes not committed is always built.
+profiles=${DEB_BUILD_PROFILES-pkg.linux-upstream.nokernelheaders}
+key=
+if [ -z "$(git -C "$LINUX" status --porcelain --untracked-files=no 2>/dev/null)" ] &&
+	tree=$(git -C "$LINUX" rev-parse -q --verify 'HEAD^{tree}' 2>/dev/null); then
+	key=$({ echo "$tree $version $profiles"; gcc --version | head -n 1
+		cat "$obj/.config" "$TOP/scripts/deb.sh"; } | sha256sum | cut -c1-16)
+fi
+cached=$XH_CACHE/deb/$key
+if [ -n "$key" ] && ls "$cached"/linux-image-*.deb > /dev/null 2>&1; then
+	rm -f "$out"/*.deb
+	cp "$cached"/*.deb "$out/"
+	say "packages of these inputs taken from $cached: $(cd "$out" && echo *.deb)"
+	exit 0
+fi
+
 t0=$SECONDS
 rm -f "$BUILD"/obj/*.deb "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
-make "${mk[@]}" -j"$JOBS" DEB_BUILD_PROFILES="${DEB_BUILD_PROFILES-pkg.linux-upstream.nokernelheaders}" \
+make "${mk[@]}" -j"$JOBS" DEB_BUILD_PROFILES="$profiles" \
 	LOCALVERSION= KDEB_PKGVERSION="$version+xh" bindeb-pkg > "$obj/build.log" 2>&1 ||
 	{ tail -n 40 "$obj/build.log" >&2; die "bindeb-pkg failed (log: $obj/build.log)"; }
 rm -f "$out"/*.deb
 mv "$BUILD"/obj/*.deb "$out/"
 rm -f "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
+if [ -n "$key" ]; then
+	# Keep the packages of the three newest inputs.
+	mkdir -p "$cached.new" && cp "$out"/*.deb "$cached.new/" && rm -rf "$cached" && mv "$cached.new" "$cached"
+	ls -dt "$XH_CACHE"/deb/*/ | tail -n +4 | xargs -r rm -rf
+fi
 say "built in $((SECONDS - t0)) s: $(cd "$out" && echo *.deb)"
