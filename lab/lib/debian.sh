@@ -54,9 +54,16 @@ debian_create() {
 		dom_create "$@"
 }
 
-# debian_state NAME: "boot_id count pid" of the guest: the boot, and the
-# counter service's count and process (lab/debian/overlay: lab-counter).
-debian_state() { dom_run "$1" 'echo "$(cat /proc/sys/kernel/random/boot_id) $(cat /run/lab-counter)"' 30; }
+# debian_state NAME [TAG]: "state failed boot_id count pid" of the guest:
+# systemd's state and number of failed units, the boot, the counter
+# service's count and process (lab/debian/overlay: lab-counter); with TAG,
+# logged to the journal first.  One command: each costs seconds here.
+debian_state() {
+	local tag=
+	[ -z "${2:-}" ] || tag="logger $2 && "
+	dom_run "$1" "${tag}echo \"\$(systemctl is-system-running) \$(systemctl list-units --failed --no-legend --plain | wc -l)\" \
+\"\$(cat /proc/sys/kernel/random/boot_id) \$(cat /run/lab-counter)\"" 60
+}
 
 # The guest command that prints where its journal ends now.
 _DEBIAN_CURSOR='journalctl -q -n 1 -o cat --show-cursor | sed -n "s/^-- cursor: //p"'

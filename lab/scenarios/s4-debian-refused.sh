@@ -37,8 +37,8 @@ refused() {
 	[ -n "$out" ] || fail "$what: no kernel message /$re/ in the journal: $(dom_run "$NAME" "journalctl -q -o cat --after-cursor='$cur' | tail -n 15" 60)"
 	lab_log "$what: kernel: ${out//$'\n'/; }"
 	after=$(debian_state "$NAME")
-	read -r b0 _ p0 <<< "$before"
-	read -r b1 _ p1 <<< "$after"
+	read -r _ _ b0 _ p0 <<< "$before"
+	read -r _ _ b1 _ p1 <<< "$after"
 	[ "$b1 $p1" = "$b0 $p0" ] || fail "$what: boot and counter process were '$b0 $p0', now '$b1 $p1'"
 	data_intact "$NAME" "$what"
 	dom_run "$NAME" 'systemctl reset-failed; systemctl is-system-running' 60 > /dev/null ||

@@ -8,7 +8,7 @@
 # must then have used ACPI S4); the domain
 # powers off; a NEW domain boots the same kernel, whose initramfs loads
 # xen-blkfront and resumes the image.  DEBIAN_VCPUS lists each cycle's
-# vCPUs (a new guest when the count changes): 1 1 2.  After each restore:
+# vCPUs (a new guest when the count changes): 2 2 2.  After each restore:
 # systemd "running" with no failed unit, the same boot (boot_id) going on, a
 # service that counts only in memory counting on in the same process, the
 # journal holding the lines logged before the cycle, the hibernation's and
@@ -39,32 +39,31 @@ guest_up() {
 	fio_start "$NAME" 16M > /dev/null || fail "fio loop did not start"
 }
 
-# system_ok WHEN: systemd running, no failed unit.
-system_ok() {
-	local out
-	out=$(dom_run "$NAME" 'echo "$(systemctl is-system-running) $(systemctl list-units --failed --no-legend --plain | wc -l)"' 60)
-	[ "$out" = "running 0" ] ||
-		fail "$1: systemd says '$out' (state, failed units): $(dom_run "$NAME" 'systemctl list-units --failed --no-legend --plain' 30)"
+# state_ok WHEN STATE FAILED: systemd running, no failed unit.
+state_ok() {
+	[ "$2 $3" = "running 0" ] ||
+		fail "$1: systemd says '$2', $3 failed units: $(dom_run "$NAME" 'systemctl list-units --failed --no-legend --plain' 30)"
 }
 
-# journal_order C: the journal's lines of cycle C, in order.
-journal_order() {
+# after_restore C: the journal's lines of cycle C from "before" on, in
+# order, then (HVM) the hibernation mode, in one guest command.
+after_restore() {
 	dom_run "$NAME" "journalctl -b -q -o cat | grep -E '^(lab-before-cycle-$1|lab-after-cycle-$1|PM: hibernation: hibernation (entry|exit))\$' |
-		sed -n '/^lab-before-cycle-$1\$/,\$p' | paste -s -d, -" 60
+		sed -n '/^lab-before-cycle-$1\$/,\$p' | paste -s -d, -; cat /sys/power/disk" 60
 }
 
 vcpus_now=
 c=0
-for v in ${DEBIAN_VCPUS:-1 1 2}; do
+for v in ${DEBIAN_VCPUS:-2 2 2}; do
 	c=$((c + 1))
 	[ "$v" = "$vcpus_now" ] || { guest_up "$v"; vcpus_now=$v; }
 	ext4_add_file "$NAME" "f$c" > /dev/null || fail "cycle $c: writing files on the root failed"
 	net_stream_start "$NAME" "${NET_MIB:-200}" || fail "cycle $c: could not start the TCP stream"
-	system_ok "cycle $c: before"
-	read -r boot0 n0 pid0 <<< "$(debian_state "$NAME")"
-	dom_run "$NAME" "logger lab-before-cycle-$c" 30 > /dev/null
-	# The stream must still be running: the cycle is to cut it.
-	dom_run "$NAME" '[ ! -e /tmp/net.sum ]' 30 > /dev/null || fail "cycle $c: the stream ended before the hibernation"
+	read -r state failed boot0 n0 pid0 <<< "$(debian_state "$NAME" "lab-before-cycle-$c")"
+	state_ok "cycle $c: before" "$state" "$failed"
+	# The stream must still be running (dom0's sender has not ended): the
+	# cycle is to cut it.
+	dom0_run '[ ! -e /scratch/net-send.rc ]' > /dev/null || fail "cycle $c: the stream ended before the hibernation"
 	old=$(dom_id "$NAME")
 	repeats=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
 	hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null && net_stream_start "$NAME" "${NET_MIB:-200}"' ||
@@ -72,22 +71,20 @@ for v in ${DEBIAN_VCPUS:-1 1 2}; do
 	lab_log "cycle $c ($v vCPUs, $HOW): domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
 	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
 	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"
+	read -r state failed boot1 n1 pid1 <<< "$(debian_state "$NAME" "lab-after-cycle-$c")"
+	state_ok "cycle $c: after the restore" "$state" "$failed"
+	lab_log "cycle $c: boot $boot0 -> $boot1, counter $n0 (pid $pid0) -> $n1 (pid $pid1)"
+	{ read -r order; read -r mode; } <<< "$(after_restore "$c")"
 	# HVM: systemd chose ACPI's S4 (its HibernateMode "platform shutdown"),
 	# which the firmware offers.
 	if [ "$DOM_TYPE" = hvm ]; then
-		mode=$(dom_run "$NAME" 'cat /sys/power/disk' 30)
 		case $mode in *"[platform]"*) ;; *) fail "cycle $c: hibernation mode '$mode', not platform" ;; esac
 	fi
-	dom_run "$NAME" "logger lab-after-cycle-$c" 30 > /dev/null
-	system_ok "cycle $c: after the restore"
-	read -r boot1 n1 pid1 <<< "$(debian_state "$NAME")"
-	lab_log "cycle $c: boot $boot0 -> $boot1, counter $n0 (pid $pid0) -> $n1 (pid $pid1)"
 	# A cycle a rig fault made repeat (hib_cycle) started from a fresh
 	# boot: only the others carry the boot, the counter and the journal.
 	if [ "$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)" = "$repeats" ]; then
 		[ "$boot1" = "$boot0" ] || fail "cycle $c: a new boot ($boot1), not the hibernated one ($boot0)"
 		[ "$pid1" = "$pid0" ] || fail "cycle $c: the counter service is another process ($pid0, now $pid1: count $n0, now $n1)"
-		order=$(journal_order "$c")
 		[ "$order" = "lab-before-cycle-$c,PM: hibernation: hibernation entry,PM: hibernation: hibernation exit,lab-after-cycle-$c" ] ||
 			fail "cycle $c: journal lines out of order: $order"
 	fi
