@@ -60,12 +60,26 @@ workbench_tests() {
 }
 
 # The series' kernel as Debian packages, for the lab's Debian guest
-# (s4-debian*): built from Debian's cloud config, about 20 minutes with a
+# (s4-debian*): built from Debian's cloud config, about 8 minutes with a
 # warm ccache, 45 cold; taken from $XH_CACHE/deb when the inputs are
-# unchanged.
+# unchanged.  Under CI's budget a build that would leave less than 20
+# minutes to the lab is stopped and reported as skipped: the s4-debian*
+# scenarios then skip too (no packages).
 debian_packages() {
-	"$TOP/scripts/deb.sh" || { echo "not ok 1 - make deb"; return 1; }
-	echo "ok 1 - make deb: $(cd "$BUILD/deb" && echo *.deb)"
+	local limit=() left rc
+	if [ -n "${CHECK_BUDGET_S:-}" ]; then
+		left=$((CHECK_BUDGET_S - ($(date +%s) - start) - 1200))
+		[ "$left" -gt 60 ] || left=1
+		limit=(timeout "$left")
+	fi
+	rm -f "$BUILD"/deb/*.deb
+	"${limit[@]}" "$TOP/scripts/deb.sh"
+	rc=$?
+	case $rc in
+	0) echo "ok 1 - make deb: $(cd "$BUILD/deb" && echo *.deb)" ;;
+	124) echo "ok 1 - make deb # SKIP not finished within the time budget of this run" ;;
+	*) echo "not ok 1 - make deb"; return 1 ;;
+	esac
 }
 
 "$TOP/scripts/deps.sh" || die "installing dependencies failed"

@@ -60,21 +60,24 @@ for want in CONFIG_HIBERNATION=y CONFIG_XEN_BLKDEV_FRONTEND=m CONFIG_XEN_NETDEV_
 done
 
 # Packages built before from the same inputs (the tree's content, the final
-# config, this script, the compiler) are taken from the cache: a fresh clone
-# of an unchanged series does not spend minutes rebuilding them.  A tree with
-# changes not committed is always built.
+# config, this script, the compiler, the build's environment) are taken from
+# the cache: a fresh clone of an unchanged series does not spend minutes
+# rebuilding them.  A tree with changes not committed is always built.
 profiles=${DEB_BUILD_PROFILES-pkg.linux-upstream.nokernelheaders}
+cache=$XH_CACHE/deb
 key=
-if [ -z "$(git -C "$LINUX" status --porcelain --untracked-files=no 2>/dev/null)" ] &&
+if [ -z "$(git -C "$LINUX" status --porcelain --untracked-files=all 2>/dev/null)" ] &&
 	tree=$(git -C "$LINUX" rev-parse -q --verify 'HEAD^{tree}' 2>/dev/null); then
 	key=$({ echo "$tree $version $profiles"; gcc --version | head -n 1
+		env | grep -E '^(KCFLAGS|KAFLAGS|KCPPFLAGS|KBUILD_[A-Z_]+)=' | sort
 		cat "$obj/.config" "$TOP/scripts/deb.sh"; } | sha256sum | cut -c1-16)
 fi
-cached=$XH_CACHE/deb/$key
-if [ -n "$key" ] && ls "$cached"/linux-image-*.deb > /dev/null 2>&1; then
-	rm -f "$out"/*.deb
-	cp "$cached"/*.deb "$out/"
-	say "packages of these inputs taken from $cached: $(cd "$out" && echo *.deb)"
+rm -f "$out"/*.deb
+mkdir -p "$cache"
+if [ -n "$key" ] && ls "$cache/$key"/linux-image-*.deb > /dev/null 2>&1; then
+	touch "$cache/$key"
+	cp "$cache/$key"/*.deb "$out/"
+	say "packages of these inputs taken from $cache/$key: $(cd "$out" && echo *.deb)"
 	exit 0
 fi
 
@@ -83,12 +86,19 @@ rm -f "$BUILD"/obj/*.deb "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
 make "${mk[@]}" -j"$JOBS" DEB_BUILD_PROFILES="$profiles" \
 	LOCALVERSION= KDEB_PKGVERSION="$version+xh" bindeb-pkg > "$obj/build.log" 2>&1 ||
 	{ tail -n 40 "$obj/build.log" >&2; die "bindeb-pkg failed (log: $obj/build.log)"; }
-rm -f "$out"/*.deb
 mv "$BUILD"/obj/*.deb "$out/"
 rm -f "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
 if [ -n "$key" ]; then
-	# Keep the packages of the three newest inputs.
-	mkdir -p "$cached.new" && cp "$out"/*.deb "$cached.new/" && rm -rf "$cached" && mv "$cached.new" "$cached"
-	ls -dt "$XH_CACHE"/deb/*/ | tail -n +4 | xargs -r rm -rf
+	# Published whole or not at all, one run at a time (clones share the
+	# cache); the packages of the three inputs used last are kept.
+	tmp=$(mktemp -d "$cache/.new.XXXXXX") && chmod 755 "$tmp"
+	cp "$out"/*.deb "$tmp/"
+	(
+		flock 9
+		rm -rf "${cache:?}/$key"
+		mv -T "$tmp" "$cache/$key" || rm -rf "$tmp"
+		find "$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' -printf '%T@ %p\n' |
+			sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -rf
+	) 9> "$cache/.lock"
 fi
 say "built in $((SECONDS - t0)) s: $(cd "$out" && echo *.deb)"

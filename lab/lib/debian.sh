@@ -32,7 +32,7 @@ mkdir -p /scratch/img/debian && cd /lab/images/debian &&
 		fail "cannot copy the Debian guest to dom0"
 	offset=$(sed -n 's/.*resume_offset=\([0-9]*\).*/\1/p' "$DEBIAN_IMAGES/cmdline")
 	# shellcheck disable=SC2034 # for data.sh, net.sh, hib.sh (EXT4_DIR: made by build.sh)
-	FIO_DEV=/dev/xvdb EXT4_DIR=/var/lib/lab NET_IF=enX0 NET_NC="busybox nc"
+	FIO_DEV=/dev/xvdb EXT4_DIR=/var/lib/lab NET_IF=enX0 NET_NC="busybox nc" NET_PING="busybox ping"
 	[ -n "$offset" ] || fail "no resume_offset in $DEBIAN_IMAGES/cmdline"
 	# shellcheck disable=SC2034
 	HIB_IMAGE="root.img $((offset * 4096))"

@@ -7,18 +7,19 @@
 
 NET_GUEST_IP=10.99.0.2
 NET_DOM0_IP=10.99.0.1
-# The guest's interface and netcat (the Debian guest: enX0, busybox nc).
+# The guest's interface, netcat and ping (the Debian guest: enX0, busybox's).
 NET_IF=${NET_IF:-eth0}
 NET_NC=${NET_NC:-nc}
+NET_PING=${NET_PING:-ping}
 # net_vif [MAC]: the xl config line of a vif on the bridge, for dom_create.
 # type=vif: no emulated NIC beside it for HVM guests (dom0 has no tap).
 # shellcheck disable=SC2120 # scenarios may pass a MAC
 net_vif() { echo "vif = [ 'bridge=xenbr0,mac=${1:-00:16:3e:5a:00:02},type=vif' ]"; }
 
-# net_up NAME: address the guest's eth0 and check that dom0 answers.
+# net_up NAME: address the guest's interface and check that dom0 answers.
 net_up() {
-	dom_run "$1" "ip addr add $NET_GUEST_IP/24 dev eth0 && ip link set eth0 up &&
-		i=0; until ping -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 20 ] && exit 1; done; echo up" 60
+	dom_run "$1" "ip addr add $NET_GUEST_IP/24 dev $NET_IF && ip link set $NET_IF up &&
+		i=0; until $NET_PING -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 20 ] && exit 1; done; echo up" 60
 }
 
 # net_stream_start NAME MIB: dom0 sends MIB MiB of random data (checksummed
@@ -30,7 +31,8 @@ net_stream_start() {
 	# The random data is made once per size and lab boot (200 MiB take
 	# dom0 most of a minute); the guest checksums what each stream brings.
 	dom0_run -t 120 "[ \"\$(stat -c %s /scratch/net.bin 2>/dev/null)\" = $((mib * 1048576)) ] && [ -s /scratch/net.sum ] ||
-	{ head -c ${mib}M /dev/urandom > /scratch/net.bin && sha256sum < /scratch/net.bin | cut -d' ' -f1 > /scratch/net.sum; } || exit 1
+	{ rm -f /scratch/net.sum && head -c ${mib}M /dev/urandom > /scratch/net.bin.tmp && mv /scratch/net.bin.tmp /scratch/net.bin &&
+		sha256sum < /scratch/net.bin | cut -d' ' -f1 > /scratch/net.sum.tmp && mv /scratch/net.sum.tmp /scratch/net.sum; } || exit 1
 cat > /scratch/net-send.sh <<'EOS'
 #!/bin/sh
 i=0
@@ -49,7 +51,12 @@ EOS
 chmod +x /tmp/net-recv.sh
 $NET_NC -l -p 5001 -e /tmp/net-recv.sh </dev/null >/dev/null 2>&1 &
 echo listening" 30 >/dev/null || return 1
-	dom0_run -t 30 "rm -f /scratch/net-send.rc; (busybox nc -w 10 $NET_GUEST_IP 5001 -e /scratch/net-send.sh > /scratch/net-send.log 2>&1; echo \$? > /scratch/net-send.rc) > /dev/null 2>&1 &
+	# A sender left from an earlier stream (a cycle run again) must not
+	# write its exit status over this one's.
+	dom0_run -t 30 "[ -s /scratch/net-send.pid ] && kill \$(cat /scratch/net-send.pid) 2>/dev/null
+rm -f /scratch/net-send.rc
+(busybox nc -w 10 $NET_GUEST_IP 5001 -e /scratch/net-send.sh > /scratch/net-send.log 2>&1; echo \$? > /scratch/net-send.rc) > /dev/null 2>&1 &
+echo \$! > /scratch/net-send.pid
 echo started" >/dev/null
 }
 
@@ -103,7 +110,7 @@ net_backend_back() {
 # net_ping_gap NAME: seconds (guest clock) until the guest's first answered
 # ping to dom0 (one-second tries, at most 60).
 net_ping_gap() {
-	dom_run "$1" "t0=\$(date +%s); i=0; until ping -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 60 ] && exit 1; done; echo \$((\$(date +%s) - t0))" 90
+	dom_run "$1" "t0=\$(date +%s); i=0; until $NET_PING -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 60 ] && exit 1; done; echo \$((\$(date +%s) - t0))" 90
 }
 
 # net_guest_for_abort NAME TIMEOUT: a guest with a vif whose netfront gives
