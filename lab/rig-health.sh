@@ -20,6 +20,14 @@
 #       shadow    hap = 0: Xen shadows the guest's page tables instead of
 #                 nested paging (needs a Xen built with shadow paging,
 #                 which Debian's 4.17 is not)
+#       debian    the stock Debian guest (lab/debian) with the series'
+#                 kernel packages (make deb), fio on its xvdb
+#       debian-stock  the same guest with Debian's own kernel of the same
+#                 version, unpatched (its System.map is a stub: a guest RIP
+#                 stays unnamed, guest:?)
+#   RIG_DEBIAN_SHAPES ("pvh 2")  the Debian variants' guests, taking turns
+# Besides triple faults, each oops or BUG a guest kernel printed is counted,
+# as "oops:<what>:<rip>:<byte before RIP>" (lab/lib/faults.sh).
 # Variants of the machine (LAB_QEMU, LAB_QEMU_ACCEL, LAB_QEMU_CPU,
 # LAB_XEN_ARGS_EXTRA) are measured by one run each.
 #
@@ -38,40 +46,85 @@ rm -f "$out"/faults.txt "$out"/rounds.txt
 # variant_cfg VARIANT: the xl config lines of a variant.
 variant_cfg() {
 	case $1 in
-	native | tsc-default) ;;
+	native | tsc-default | debian | debian-stock) ;;
 	shadow) echo 'hap = 0' ;;
 	*) lab_die "unknown variant '$1'" ;;
 	esac
 }
 
 for v in "${variants[@]}"; do variant_cfg "$v" >/dev/null; done
+
+# debian_images VARIANT: the Debian guest's directory of a Debian variant.
+debian_images() { echo "$LAB_BUILD/images/$1"; }
+
+# stock_debian_deb: Debian's own cloud kernel image of the version the series
+# is based on (what make deb takes its config from).
+stock_debian_deb() {
+	local version pkg
+	version=$(sed -n 's/^VERSION=//p' "$LAB_TOP/kernel/base.pin")
+	pkg=linux-image-${version%%-*}+deb12-cloud-amd64-unsigned
+	mkdir -p "$XH_CACHE/dl"
+	[ -f "$XH_CACHE/dl/${pkg}_${version}_amd64.deb" ] ||
+		(cd "$XH_CACHE/dl" && apt-get download -q "$pkg=$version" >/dev/null 2>&1) ||
+		lab_die "cannot download $pkg=$version"
+	echo "$XH_CACHE/dl/${pkg}_${version}_amd64.deb"
+}
+
+for v in "${variants[@]}"; do
+	case $v in
+	debian) DEBIAN_IMAGES=$(debian_images "$v") debian_build ;;
+	debian-stock) DEBIAN_IMAGES=$(debian_images "$v") debian_build "$(stock_debian_deb)" ;;
+	esac
+done
 lab_lock
 lab_on_exit lab_shutdown
 lab_kill
 lab_boot
 
-# record_faults VARIANT SHAPE PHASE FROM TO: the triple faults Xen printed
-# between two offsets of its serial log, one line each in faults.txt.
+# record_faults VARIANT SHAPE PHASE FROM TO [SYSTEM_MAP]: the triple faults
+# Xen printed between two offsets of its serial log, one line each in
+# faults.txt.
 record_faults() {
-	local v=$1 shape=$2 phase=$3 from=$4 to=$5 line
+	local v=$1 shape=$2 phase=$3 from=$4 to=$5 map=${6:-} line
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
 		printf '%s %s %s %s\n' "$v" "$shape" "$phase" "$line" >> "$out/faults.txt"
 		lab_log "triple fault: $v $shape $phase: $line"
-	done < <(tail -c +"$((from + 1))" "$LAB_RUN/serial.log" | head -c "$((to - from))" | rig_fault_lines)
+	done < <(tail -c +"$((from + 1))" "$LAB_RUN/serial.log" | head -c "$((to - from))" | rig_fault_lines "$map")
+}
+
+# record_oopses VARIANT SHAPE NAME: the oopses in NAME's console log, one
+# line each in faults.txt (phase "run": the console does not say which).
+record_oopses() {
+	local what rip byte
+	while read -r what rip byte; do
+		printf '%s %s run - oops:%s:%s:%s -\n' "$1" "$2" "$what" "$rip" "$byte" >> "$out/faults.txt"
+		lab_log "oops: $1 $2: $what at $rip, byte before it $byte"
+	done < <(dom_log "$3" | guest_oops_lines)
 }
 
 # one_round VARIANT TYPE VCPUS: create, fio for round_s seconds, destroy.
 # Prints "ready ran_s" (ready: 1 when the guest reached @@READY; ran_s:
-# seconds of fio with the domain alive).
+# seconds of fio with the domain alive).  Runs in a subshell of its own
+# (debian_prepare's settings stay in it).
 one_round() {
-	local v=$1 type=$2 vcpus=$3 name=rig-$1 off0 off1 off2 ready=0 ran=0 t0
+	local v=$1 type=$2 vcpus=$3 name=rig-$1 off0 off1 off2 ready=0 ran=0 t0 create=dom_create wait=300
 	local -a cfg=()
 	local DOM_TSC_MODE=${DOM_TSC_MODE:-native}
+	# A triple-faulted guest stays until dom_destroy saved its vCPU state.
+	# shellcheck disable=SC2034 # read by dom_create and dom_destroy
+	local DOM_ON_REBOOT=preserve
 	[ "$v" = tsc-default ] && DOM_TSC_MODE=default
 	mapfile -t cfg < <(variant_cfg "$v")
+	case $v in
+	debian*)
+		# shellcheck disable=SC2034 # for debian_prepare and debian_create
+		DEBIAN_IMAGES=$(debian_images "$v")
+		debian_prepare >/dev/null
+		create=debian_create wait=$DOM_READY_TIMEOUT ;;
+	esac
 	off0=$(stat -c %s "$LAB_RUN/serial.log")
-	if DOM_TYPE=$type DOM_READY_TIMEOUT=300 DOM_CMDLINE_EXTRA=nokaslr dom_create "$name" "$vcpus" "${cfg[@]}" >/dev/null 2>&1; then
+	if DOM_TYPE=$type DOM_READY_TIMEOUT=$wait DOM_CMDLINE_EXTRA=nokaslr $create "$name" "$vcpus" "${cfg[@]}" >/dev/null 2>&1; then
 		ready=1
 	fi
 	off1=$(stat -c %s "$LAB_RUN/serial.log")
@@ -83,12 +136,15 @@ one_round() {
 	fi
 	dom_destroy "$name"
 	off2=$(stat -c %s "$LAB_RUN/serial.log")
-	record_faults "$v" "$type/$vcpus" boot "$off0" "$off1"
-	record_faults "$v" "$type/$vcpus" run "$off1" "$off2"
+	record_faults "$v" "$type/$vcpus" boot "$off0" "$off1" "$(dom_system_map "$name")"
+	record_faults "$v" "$type/$vcpus" run "$off1" "$off2" "$(dom_system_map "$name")"
+	record_oopses "$v" "$type/$vcpus" "$name"
 	echo "$ready $ran"
 }
 
 shapes=("pvh 1" "pvh 2" "hvm 1" "hvm 2")
+debian_shapes=()
+while read -r a b; do debian_shapes+=("$a $b"); done < <(xargs -n 2 <<< "${RIG_DEBIAN_SHAPES:-pvh 2}")
 declare -A rounds=() ready=() ran=() spent=()
 for v in "${variants[@]}"; do rounds[$v]=0 ready[$v]=0 ran[$v]=0 spent[$v]=0; done
 k=0
@@ -98,7 +154,10 @@ while :; do
 	for v in "${variants[@]}"; do
 		[ "${spent[$v]}" -lt $((minutes * 60)) ] || continue
 		done_all=0
-		read -r type vcpus <<< "${shapes[$((k % ${#shapes[@]}))]}"
+		case $v in
+		debian*) read -r type vcpus <<< "${debian_shapes[$((k % ${#debian_shapes[@]}))]}" ;;
+		*) read -r type vcpus <<< "${shapes[$((k % ${#shapes[@]}))]}" ;;
+		esac
 		t0=$SECONDS
 		read -r r s <<< "$(one_round "$v" "$type" "$vcpus")"
 		lab_running || lab_die "the lab died (see $LAB_RUN/serial.log)"

@@ -7,6 +7,9 @@
 #                (the toolstack boots them directly: PVH, or HVM via qemu-xen)
 #   cmdline      the kernel command line a user would set up for this disk:
 #                root=UUID=... resume=UUID=... resume_offset=<swapfile offset>
+#   System.map, vmlinux   the kernel's symbols and code, to name the
+#                addresses of a fault (lab/lib/faults.sh)
+# DEBIAN_IMAGES names another output directory (a second kernel's guest).
 # The debootstrapped root (no kernel) is cached under $XH_CACHE/lab; the disk
 # is rebuilt only when the packages, this recipe or lab/debian/overlay change.
 # Prints the output directory.
@@ -24,8 +27,23 @@ ROOT_UUID=5e1f0c2a-7d4b-4a2e-9c1d-0b5a1e2f3c4d
 
 [ $# -gt 0 ] || lab_die "usage: $0 linux-image-*.deb ..."
 "$LAB_TOP/scripts/deps.sh" lab
-out=$LAB_BUILD/images/debian
+out=${DEBIAN_IMAGES:-$LAB_BUILD/images/debian}
 mkdir -p "$out" "$LAB_CACHE"
+
+# vmlinux_of BZIMAGE OUT: the kernel ELF inside a bzImage, whichever of
+# zstd, xz or gzip compressed it (what the kernel's extract-vmlinux does).
+vmlinux_of() {
+	local magic off tool
+	for magic in '\x28\xb5\x2f\xfd:zstd' '\xfd\x37\x7a\x58\x5a\x00:xz' '\x1f\x8b\x08:gzip'; do
+		tool=${magic##*:}
+		for off in $(LC_ALL=C grep -a -b -o -P "${magic%:*}" "$1" | cut -d: -f1); do
+			tail -c +"$((off + 1))" "$1" | "$tool" -d -c 2>/dev/null > "$2.tmp"
+			[ "$(head -c 4 "$2.tmp" | od -A n -t x1 | tr -d ' ')" = 7f454c46 ] && { mv "$2.tmp" "$2"; return 0; }
+		done
+	done
+	rm -f "$2.tmp"
+	return 1
+}
 
 # 1. The debootstrapped root, cached as a tarball.
 rkey=$(printf 'recipe %s\n%s\n' "$DEBIAN_RECIPE" "$DEBIAN_PKGS" | sha256sum | cut -c1-16)
@@ -92,6 +110,8 @@ kver=$(ls "$mnt/lib/modules" | head -n 1)
 [ -f "$mnt/boot/initrd.img-$kver" ] || lab_die "no initramfs for $kver in the Debian guest"
 cp "$mnt/boot/vmlinuz-$kver" "$out/vmlinuz"
 cp "$mnt/boot/initrd.img-$kver" "$out/initrd.img"
+cp "$mnt/boot/System.map-$kver" "$out/System.map"
+vmlinux_of "$out/vmlinuz" "$out/vmlinux" || lab_die "no kernel ELF found in $out/vmlinuz"
 cleanup
 trap - EXIT
 mv "$out/root.img.tmp" "$out/root.img"

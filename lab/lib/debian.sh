@@ -4,7 +4,10 @@
 # library (lab/lib/lab.sh).
 # shellcheck shell=bash
 
-DEBIAN_IMAGES=$LAB_BUILD/images/debian
+# Where build.sh puts the guest (another directory under images/ for a
+# second kernel's guest); dom0 sees it as /lab/images/<dir>.
+DEBIAN_IMAGES=${DEBIAN_IMAGES:-$LAB_BUILD/images/debian}
+export DEBIAN_IMAGES
 # Its disks: xvda the root (with /swapfile), xvdb a data disk for fio.
 DEBIAN_DISKS="xvda root.img
 xvdb data.img"
@@ -24,11 +27,11 @@ debian_build() {
 # for this guest: the data disk for fio, a directory on the root for
 # checksummed files, the vif's name, where the image's header lies.
 debian_prepare() {
-	local offset
-	dom0_run -t 600 "want=\$(cat /lab/images/debian/key)
-[ \"\$(cat /scratch/img/debian/key 2>/dev/null)\" = \"\$want\" ] && exit 0
-mkdir -p /scratch/img/debian && cd /lab/images/debian &&
-	cp --sparse=always root.img vmlinuz initrd.img /scratch/img/debian/ && cp key /scratch/img/debian/key" > /dev/null ||
+	local offset d=${DEBIAN_IMAGES##*/}
+	dom0_run -t 600 "want=\$(cat /lab/images/$d/key)
+[ \"\$(cat /scratch/img/$d/key 2>/dev/null)\" = \"\$want\" ] && exit 0
+mkdir -p /scratch/img/$d && cd /lab/images/$d &&
+	cp --sparse=always root.img vmlinuz initrd.img /scratch/img/$d/ && cp key /scratch/img/$d/key" > /dev/null ||
 		fail "cannot copy the Debian guest to dom0"
 	offset=$(sed -n 's/.*resume_offset=\([0-9]*\).*/\1/p' "$DEBIAN_IMAGES/cmdline")
 	# shellcheck disable=SC2034 # for data.sh, net.sh, hib.sh (EXT4_DIR: made by build.sh)
@@ -46,11 +49,13 @@ mkdir -p /scratch/img/debian && cd /lab/images/debian &&
 
 # debian_create NAME [VCPUS] [extra xl cfg lines...]: a new Debian guest on
 # a fresh copy of the disk, up when systemd has finished booting (its agent
-# says @@READY then).
+# says @@READY then).  Its faults are named from its own kernel's symbols.
 debian_create() {
-	DOM_KERNEL=/scratch/img/debian/vmlinuz DOM_RAMDISK=/scratch/img/debian/initrd.img \
+	local img=/scratch/img/${DEBIAN_IMAGES##*/}
+	dom_set_system_map "$1" "$DEBIAN_IMAGES/System.map"
+	DOM_KERNEL=$img/vmlinuz DOM_RAMDISK=$img/initrd.img \
 		DOM_CMDLINE="$(cat "$DEBIAN_IMAGES/cmdline") console=hvc0" DOM_DISKS=$DEBIAN_DISKS \
-		DOM_MAKE_DISKS="rm -f root.img data.img && cp --sparse=always /scratch/img/debian/root.img root.img && truncate -s ${DOM_DATA_MB}M data.img" \
+		DOM_MAKE_DISKS="rm -f root.img data.img && cp --sparse=always $img/root.img root.img && truncate -s ${DOM_DATA_MB}M data.img" \
 		dom_create "$@"
 }
 

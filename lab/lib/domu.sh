@@ -68,7 +68,7 @@ dom_wait_marker() {
 # kernel even when the agent is busy) and the xenbus states of its disks
 # (frontend and backend), in the scenario log.  Once per scenario.
 dom_diagnose() {
-	local name=$1 id
+	local name=$1 id map
 	[ -e "$LAB_SCEN_LOG/diagnosed" ] && return 0
 	: > "$LAB_SCEN_LOG/diagnosed"
 	id=$(dom_id "$name")
@@ -85,8 +85,9 @@ dom_diagnose() {
 				\"queues \$(xenstore-read /local/domain/$id/device/vbd/\$f/multi-queue-num-queues 2>/dev/null || echo 1)\"
 		done" 2>&1
 		echo "# vCPUs of domain $id (xenctx; symbols from the guest's System.map):"
+		map=$(dom_system_map "$name")
 		DOM0_QUIET=1 dom0_run -t 60 "for v in \$(seq 0 \$((\$(xl list $id | awk 'NR == 2 { print \$4 }') - 1))); do
-			echo vcpu \$v:; /usr/lib/xen-4.17/bin/xenctx -s /lab/images/System.map -S $id \$v 2>&1 | head -n 40
+			echo vcpu \$v:; /usr/lib/xen-4.17/bin/xenctx -s /lab/${map#"$LAB_BUILD"/} -S $id \$v 2>&1 | head -n 40
 		done" 2>&1
 	} | sed 's/^/# /' | tee -a "$LAB_SCEN_LOG/steps.log" >&2
 	# Xen's view of the domain's event channels, into the serial log.
@@ -96,8 +97,9 @@ dom_diagnose() {
 }
 
 dom_id() { dom0_run -t 30 "xl domid $1" 2>/dev/null | tr -d '\n '; }
-# dom_exists NAME: the domain exists and has not crashed (on_crash=preserve).
-dom_exists() { DOM0_QUIET=1 dom0_run -t 30 "xl list $1 2>/dev/null | awk 'NR == 2 && \$5 !~ /c/ { ok = 1 } END { exit !ok }'"; }
+# dom_exists NAME: the domain exists and has neither crashed (on_crash=preserve)
+# nor shut down (DOM_ON_REBOOT=preserve keeps a triple-faulted one).
+dom_exists() { DOM0_QUIET=1 dom0_run -t 30 "xl list $1 2>/dev/null | awk 'NR == 2 && \$5 !~ /[cs]/ { ok = 1 } END { exit !ok }'"; }
 
 # dom_wait_gone NAME [TIMEOUT]: wait (in dom0) until the domain no longer exists.
 # Returns 2 if it crashed instead (on_crash=preserve keeps it), 1 on timeout.
@@ -142,7 +144,7 @@ xvdc ext4.img"}
 			printf "'format=raw,vdev=%s,access=rw,target=/scratch/%s/%s'\n" "$l" "$name" "$file"
 		done <<< "$disks" | paste -s -d, -)"
 		echo 'on_poweroff = "destroy"'
-		echo 'on_reboot = "destroy"'
+		echo "on_reboot = \"${DOM_ON_REBOOT:-destroy}\""
 		echo 'on_crash = "preserve"'
 		for l in "$@"; do echo "$l"; done
 	} > "$cfg"
@@ -176,7 +178,7 @@ _dom_start() {
 				sleep 1
 				[ -n "$(_dom_guest_output "$name")" ] && break
 				attempt=$((attempt + 1))
-				DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
+				dom_destroy "$name"
 				echo "$(date -u +%T) $LAB_SCENARIO $name: died before its first console line" >> "$LAB_RUN/retries"
 				lab_log "$name: died before its first console line (retry $attempt/$LAB_MAX_RETRIES)"
 				grep -a -E 'Triple fault|d[0-9]+v[0-9]+.*(crash|fault)' "$LAB_RUN/serial.log" | tail -n 2 >&2
@@ -246,7 +248,16 @@ dom_boot() {
 }
 
 # dom_destroy NAME
-dom_destroy() { dom0_run -t 60 "xl destroy $1" >/dev/null 2>&1; }
+# dom_destroy NAME: xl destroy.  With DOM_ON_REBOOT=preserve, a domain that a
+# triple fault shut down leaves Xen's whole saved state of its vCPUs first
+# (xen-hvmctx: segments, descriptor tables, control registers, the pending
+# event) in the scenario's logs, hvmctx-<domid>.txt.
+dom_destroy() {
+	[ "${DOM_ON_REBOOT:-destroy}" = preserve ] && DOM0_QUIET=1 dom0_run -t 60 \
+		"id=\$(xl domid $1) && xl list $1 | awk 'NR == 2 && \$5 ~ /s/ { f = 1 } END { exit !f }' &&
+		/usr/lib/xen-4.17/bin/xen-hvmctx \$id > /lab/${LAB_SCEN_LOG#"$LAB_BUILD"/}/hvmctx-\$id.txt 2>&1" >/dev/null 2>&1
+	dom0_run -t 60 "xl destroy $1" >/dev/null 2>&1
+}
 
 # dom_send NAME 'command': type a command to the guest agent, do not wait.
 # Prints the command id (for dom_result).
@@ -294,6 +305,15 @@ dom_ready_text() {
 		grep -a -o '@@READY .* text=[0-9a-f]*' | tail -n 1 | sed 's/.* text=//'
 }
 
+# dom_set_system_map NAME MAP: NAME runs the kernel of System.map MAP (its
+# vmlinux beside it), not the lab guest's; kept in the scenario's logs so
+# that the runner names NAME's faults from it too.
+dom_set_system_map() { printf '%s\n' "$2" > "$LAB_SCEN_LOG/system-map-$1"; }
+
+# dom_system_map NAME [LOG_DIR]: the System.map of NAME's kernel.
+dom_system_map() {
+	cat "${2:-$LAB_SCEN_LOG}/system-map-$1" 2>/dev/null || echo "$LAB_BUILD/images/System.map"
+}
 
 # xenbus_states DOMID CLASS DEVID: the xenbus states of a device's frontend
 # and backend, "4 4" when both are Connected.

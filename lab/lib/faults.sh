@@ -28,21 +28,23 @@
 RIG_FAULT_SIGNATURES=${RIG_FAULT_SIGNATURES:-'^xen: ^guest:[^:]+:after-(vmmcall|wrmsr|rdmsr|rdtscp?|cpuid|hlt|in|out|inb|outb|inw|outw|inl|outl)$'}
 
 # rig_fault_lines [SYSTEM_MAP [TEXT]] < serial text: one line per triple
-# fault, "d<dom>v<vcpu> <signature> <cs>:<rip>".  TEXT is the guest
-# kernel's _text as the guest read it (KASLR moves it; the @@READY line
-# says where), to name guest addresses from SYSTEM_MAP.
+# fault, "d<dom>v<vcpu> <signature> <cs>:<rip>".  SYSTEM_MAP is the guest
+# kernel's (default: the lab guest's), its vmlinux beside it; TEXT is the
+# guest kernel's _text as the guest read it (KASLR moves it; the @@READY
+# line says where), to name guest addresses from SYSTEM_MAP.
 rig_fault_lines() {
-	local d sig rip at from
-	_rig_fault_dumps "$@" | while read -r d sig rip at from; do
-		[ -n "$at" ] && sig="$sig:after-$(_rig_insn_before "$from" "$at")"
+	local map=${1:-$LAB_BUILD/images/System.map} d sig rip at from
+	_rig_fault_dumps "$map" "${2:-}" | while read -r d sig rip at from; do
+		[ -n "$at" ] && sig="$sig:after-$(_rig_insn_before "$from" "$at" "${map%/*}/vmlinux")"
 		printf '%s %s %s\n' "$d" "$sig" "$rip"
 	done
 }
 
-# _rig_insn_before FROM AT: the mnemonic of the instruction of the guest's
-# vmlinux that ends at AT, disassembling from FROM (its function's start).
+# _rig_insn_before FROM AT VMLINUX: the mnemonic of the instruction of the
+# guest's VMLINUX that ends at AT, disassembling from FROM (its function's
+# start); ? without a vmlinux.
 _rig_insn_before() {
-	objdump -d --start-address="0x$1" --stop-address="0x$2" "$LAB_BUILD/images/vmlinux" 2>/dev/null |
+	objdump -d --start-address="0x$1" --stop-address="0x$2" "$3" 2>/dev/null |
 		awk -v at="$2" '
 		function hex(h,    i, v) { v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return v }
 		/^ *ffffffff[0-9a-f]+:\t/ {
@@ -117,18 +119,18 @@ rig_fault_is_rigs() {
 	return 1
 }
 
-# rig_faults_since OFFSET [DOMID [TEXT]]: the triple faults in Xen's serial
-# log after OFFSET (of domain DOMID only, if given), as rig_fault_lines
-# prints them.  Returns 1 when there is none.
+# rig_faults_since OFFSET [DOMID [TEXT [SYSTEM_MAP]]]: the triple faults in
+# Xen's serial log after OFFSET (of domain DOMID only, if given), as
+# rig_fault_lines prints them.  Returns 1 when there is none.
 rig_faults_since() {
 	local lines
-	lines=$(tail -c +"$(($1 + 1))" "$LAB_RUN/serial.log" | rig_fault_lines "" "${3:-}")
+	lines=$(tail -c +"$(($1 + 1))" "$LAB_RUN/serial.log" | rig_fault_lines "${4:-}" "${3:-}")
 	[ -n "${2:-}" ] && lines=$(grep -E "^d$2v[0-9]+ " <<< "$lines")
 	[ -n "$lines" ] || return 1
 	printf '%s\n' "$lines"
 }
 
-# rig_faults_all_rigs OFFSET [DOMID [TEXT]]: there was a triple fault after OFFSET
+# rig_faults_all_rigs OFFSET [DOMID [TEXT [SYSTEM_MAP]]]: there was a triple fault after OFFSET
 # and every one has a signature of the rig's.  Prints them.
 rig_faults_all_rigs() {
 	local lines sig rc=0
@@ -138,4 +140,23 @@ rig_faults_all_rigs() {
 	done <<< "$lines"
 	printf '%s\n' "$lines"
 	return $rc
+}
+
+# guest_oops_lines < console text: one line per oops or BUG a guest kernel
+# printed, "<what> <rip> <code>": what the kernel said it was ("int3",
+# "general-protection", "BUG"), its RIP line's symbol+offset, and the code
+# byte just before RIP, which for an int3 trap is the breakpoint itself:
+# anything but cc there means memory no longer held the int3 the CPU ran.
+guest_oops_lines() {
+	awk '
+	/Oops: |BUG: / && !what {
+		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/:.*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s); what = s; rip = "?"; next
+	}
+	what && /RIP: [0-9a-f]+:/ && rip == "?" { s = $0; sub(/.*RIP: [0-9a-f]+:/, "", s); sub(/[ \r].*/, "", s); rip = s; next }
+	what && /Code: / {
+		s = $0; sub(/.*Code: /, "", s); n = split(s, b, " "); before = "?"
+		for (i = 2; i <= n; i++) if (b[i] ~ /^</) { before = b[i - 1]; break }
+		print what, rip, before; what = ""
+	}
+	END { if (what) print what, rip, "?" }'
 }

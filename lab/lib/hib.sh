@@ -29,7 +29,7 @@ _hib_image_pending() {
 # RIPs, lab/lib/faults.sh) and HIB_RIG (1 when each one is the rig's).
 _hib_fault() {
 	local lines rc
-	lines=$(rig_faults_all_rigs "$1" "$2" "$(dom_ready_text "$3")")
+	lines=$(rig_faults_all_rigs "$1" "$2" "$(dom_ready_text "$3")" "$(dom_system_map "$3")")
 	rc=$?
 	[ -n "$lines" ] || return 1
 	HIB_FAULT=$(cut -d' ' -f2- <<< "$lines" | paste -s -d';' - | sed 's/;/; /g')

@@ -5,7 +5,9 @@
 # the vmmcall of xen_hypercall_amd, and a guest RIP right after an
 # instruction Xen does not intercept; the first two must be the rig's and
 # the third must not.  The guest RIPs are taken from the guest kernel's
-# own System.map and vmlinux, once as booted and once moved by KASLR.
+# own System.map and vmlinux, once as booted and once moved by KASLR, and
+# once from a copy elsewhere (how another guest's kernel is named).  A
+# guest's oops is read back as what, where, and the code byte before RIP.
 . "$(dirname "$0")/../lib/lab.sh"
 lab_prepare >/dev/null 2>&1 || fail "cannot stage the guest kernel"
 map=$LAB_BUILD/images/System.map
@@ -50,3 +52,34 @@ expect "guest after vmmcall, KASLR" "guest:xen_hypercall_amd:after-vmmcall" yes 
 rip=$(after xen_hypercall_amd endbr64) || true
 [ -n "$rip" ] || fail "no endbr64 in xen_hypercall_amd"
 expect "guest after endbr64" "guest:xen_hypercall_amd:after-endbr64" no 0010 "$rip"
+
+# Another kernel's symbols: its vmlinux is the one beside its System.map.
+other=$LAB_SCEN_LOG/other-kernel
+mkdir -p "$other" && ln -sf "$map" "$other/System.map" && ln -sf "$LAB_BUILD/images/vmlinux" "$other/vmlinux"
+rip=$(after xen_hypercall_amd vmmcall)
+got=$(dump 0010 "$rip" | rig_fault_lines "$other/System.map" | awk '{ print $2 }')
+[ "$got" = guest:xen_hypercall_amd:after-vmmcall ] || fail "another kernel's symbols: '$got'"
+rm "$other/vmlinux"
+got=$(dump 0010 "$rip" | rig_fault_lines "$other/System.map" | awk '{ print $2 }')
+[ "$got" = 'guest:xen_hypercall_amd:after-?' ] || fail "no vmlinux beside the map: '$got'"
+lab_log "another kernel's System.map and vmlinux: named; without its vmlinux: after-?"
+
+# An int3 oops as a 6.12 kernel prints it (two CPUs, console timestamps),
+# and a BUG with no Code: line.
+got=$(guest_oops_lines <<'EOT'
+[    5.170169] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI
+[    5.170567] CPU: 1 UID: 0 PID: 1 Comm: swapper/0 Not tainted 6.12.117+xh-cloud-amd64 #1
+[    5.175785] RIP: 0010:sched_clock_cpu+0x9/0x190
+[    5.176155] Code: 00 e9 b8 fe ff ff 66 66 2e 0f 1f 84 00 00 00 00 00 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 f3 0f 1e fa 41 54 55 53 66 <90> e8 01 19 f1 ff 48 03 05 92 b9 72 01 48 89 c2 5b 48 89 d0 5d 41
+[    5.176256] RSP: 0018:ffffc9000001bba0 EFLAGS: 00000046
+[    5.179884] Oops: int3: 0000 [#2] PREEMPT SMP NOPTI
+[    5.180117] RIP: 0010:sched_clock_cpu+0x9/0x190
+[    5.180148] Code: 00 e9 b8 fe ff ff 66 66 2e 0f 1f 84 00 00 00 00 00 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 f3 0f 1e fa 41 54 55 53 cc <1b> e8 01 19 f1 ff 48 03 05 92 b9 72 01 48 89 c2 5b 48 89 d0 5d 41
+[    7.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000
+EOT
+)
+want='int3 sched_clock_cpu+0x9/0x190 66
+int3 sched_clock_cpu+0x9/0x190 cc
+kernel-NULL-pointer-dereference-address ? ?'
+[ "$got" = "$want" ] || fail "oops lines: '$got'"
+lab_log "oopses read back: $(paste -s -d';' <<< "$got")"
