@@ -42,7 +42,7 @@ minutes=${RIG_MINUTES:-20}
 round_s=${RIG_ROUND_S:-60}
 read -r -a variants <<< "${RIG_VARIANTS:-native}"
 out=$LAB_SCEN_LOG
-rm -f "$out"/faults.txt "$out"/rounds.txt
+rm -f "$out"/faults.txt "$out"/rounds.txt "$out"/hvmctx-*.txt
 # variant_cfg VARIANT: the xl config lines of a variant.
 variant_cfg() {
 	case $1 in
@@ -70,24 +70,32 @@ stock_debian_deb() {
 	echo "$XH_CACHE/dl/${pkg}_${version}_amd64.deb"
 }
 
-for v in "${variants[@]}"; do
-	case $v in
-	debian) DEBIAN_IMAGES=$(debian_images "$v") debian_build ;;
-	debian-stock) DEBIAN_IMAGES=$(debian_images "$v") debian_build "$(stock_debian_deb)" ;;
-	esac
-done
 lab_lock
 lab_on_exit lab_shutdown
 lab_kill
+# The Debian guests' disks, under the lock (a build replaces the directory).
+for v in "${variants[@]}"; do
+	case $v in
+	debian) DEBIAN_IMAGES=$(debian_images "$v") debian_build ;;
+	debian-stock) deb=$(stock_debian_deb) || exit 1; DEBIAN_IMAGES=$(debian_images "$v") debian_build "$deb" ;;
+	esac
+done
 lab_boot
+# Their copies in dom0, before the clock of the rounds starts.
+for v in "${variants[@]}"; do
+	case $v in debian*) (DEBIAN_IMAGES=$(debian_images "$v"); debian_prepare) >/dev/null ;; esac
+done
 
 # record_faults VARIANT SHAPE PHASE FROM TO [SYSTEM_MAP]: the triple faults
 # Xen printed between two offsets of its serial log, one line each in
-# faults.txt.
+# faults.txt, with the event Xen was injecting (dom_destroy kept the state).
 record_faults() {
-	local v=$1 shape=$2 phase=$3 from=$4 to=$5 map=${6:-} line
+	local v=$1 shape=$2 phase=$3 from=$4 to=$5 map=${6:-} line d id
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
+		d=${line%% *} id=${line#d}
+		id=${id%%v*}
+		line="$line $(hvmctx_event "$out/hvmctx-$id.txt" "${d#*v}")"
 		printf '%s %s %s %s\n' "$v" "$shape" "$phase" "$line" >> "$out/faults.txt"
 		lab_log "triple fault: $v $shape $phase: $line"
 	done < <(tail -c +"$((from + 1))" "$LAB_RUN/serial.log" | head -c "$((to - from))" | rig_fault_lines "$map")
@@ -116,6 +124,7 @@ one_round() {
 	local DOM_ON_REBOOT=preserve
 	[ "$v" = tsc-default ] && DOM_TSC_MODE=default
 	mapfile -t cfg < <(variant_cfg "$v")
+	dom_cursor "$name"	# a round whose create fails early reads no older console
 	case $v in
 	debian*)
 		# shellcheck disable=SC2034 # for debian_prepare and debian_create
@@ -183,7 +192,7 @@ done
 			"$(awk -v s="${ran[$v]}" 'BEGIN { printf "%.1f", s / 60 }')" \
 			"$n" "$nb/$((n - nb))" "$(awk -v n="$n" -v s="${spent[$v]}" 'BEGIN { printf "%.1f", s ? n * 3600 / s : 0 }')" "${sig:--}"
 	done
-	[ -s "$out/faults.txt" ] && { echo "# faults (variant shape phase domain signature rip):"; sed 's/^/#   /' "$out/faults.txt"; }
+	[ -s "$out/faults.txt" ] && { echo "# faults (variant shape phase domain signature rip event):"; sed 's/^/#   /' "$out/faults.txt"; }
 } | tee "$out/report.txt"
 # A variant whose guests never came up measured nothing.
 for v in "${variants[@]}"; do

@@ -28,6 +28,8 @@ debian_build() {
 # checksummed files, the vif's name, where the image's header lies.
 debian_prepare() {
 	local offset d=${DEBIAN_IMAGES##*/}
+	[ "$DEBIAN_IMAGES" = "$LAB_BUILD/images/$d" ] && [ -n "$d" ] ||
+		fail "DEBIAN_IMAGES must be a directory of $LAB_BUILD/images, not '$DEBIAN_IMAGES'"
 	dom0_run -t 600 "want=\$(cat /lab/images/$d/key)
 [ \"\$(cat /scratch/img/$d/key 2>/dev/null)\" = \"\$want\" ] && exit 0
 mkdir -p /scratch/img/$d && cd /lab/images/$d &&

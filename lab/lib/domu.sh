@@ -178,7 +178,7 @@ _dom_start() {
 				sleep 1
 				[ -n "$(_dom_guest_output "$name")" ] && break
 				attempt=$((attempt + 1))
-				dom_destroy "$name"
+				DOM0_QUIET=1 dom_destroy "$name"
 				echo "$(date -u +%T) $LAB_SCENARIO $name: died before its first console line" >> "$LAB_RUN/retries"
 				lab_log "$name: died before its first console line (retry $attempt/$LAB_MAX_RETRIES)"
 				grep -a -E 'Triple fault|d[0-9]+v[0-9]+.*(crash|fault)' "$LAB_RUN/serial.log" | tail -n 2 >&2
@@ -251,7 +251,9 @@ dom_boot() {
 # dom_destroy NAME: xl destroy.  With DOM_ON_REBOOT=preserve, a domain that a
 # triple fault shut down leaves Xen's whole saved state of its vCPUs first
 # (xen-hvmctx: segments, descriptor tables, control registers, the pending
-# event) in the scenario's logs, hvmctx-<domid>.txt.
+# event) in the scenario's logs, hvmctx-<domid>.txt.  Only lab/rig-health.sh
+# sets it: a hibernation cycle (dom_wait_gone) would take a kept domain for
+# one that did not power off.
 dom_destroy() {
 	[ "${DOM_ON_REBOOT:-destroy}" = preserve ] && DOM0_QUIET=1 dom0_run -t 60 \
 		"id=\$(xl domid $1) && xl list $1 | awk 'NR == 2 && \$5 ~ /s/ { f = 1 } END { exit !f }' &&

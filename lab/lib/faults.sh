@@ -149,8 +149,11 @@ rig_faults_all_rigs() {
 # anything but cc there means memory no longer held the int3 the CPU ran.
 guest_oops_lines() {
 	awk '
-	/Oops: |BUG: / && !what {
-		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/:.*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s); what = s; rip = "?"; next
+	{ sub(/\r$/, "") }
+	/Oops: |BUG: / {
+		if (what) print what, rip, "?"	# one with no Code: line (a BUG without registers)
+		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/(:|, probably).*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s)
+		what = s; rip = "?"; next
 	}
 	what && /RIP: [0-9a-f]+:/ && rip == "?" { s = $0; sub(/.*RIP: [0-9a-f]+:/, "", s); sub(/[ \r].*/, "", s); rip = s; next }
 	what && /Code: / {
@@ -159,4 +162,15 @@ guest_oops_lines() {
 		print what, rip, before; what = ""
 	}
 	END { if (what) print what, rip, "?" }'
+}
+
+# hvmctx_event FILE VCPU: the event Xen was injecting into VCPU when it saved
+# the domain's state (xen-hvmctx's "event" field of that vCPU's CPU record:
+# bit 31 valid, bits 8-10 the type, 0-7 the vector), "event=-" without one.
+hvmctx_event() {
+	[ -f "$1" ] || { echo event=-; return 0; }
+	awk -v v="$2" '
+	/^Entry [0-9]+: type 2 instance / { sub(/,/, "", $6); cpu = ($6 == v) }
+	cpu && $1 == "event" { e = $2; exit }
+	END { print "event=" (e == "" ? "-" : e) }' "$1" 2>/dev/null
 }
