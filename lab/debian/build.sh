@@ -7,6 +7,7 @@
 #                (the toolstack boots them directly: PVH, or HVM via qemu-xen)
 #   cmdline      the kernel command line a user would set up for this disk:
 #                root=UUID=... resume=UUID=... resume_offset=<swapfile offset>
+#                xen_hibernation
 #   System.map, vmlinux   the kernel's symbols and code, to name the
 #                addresses of a fault (lab/lib/faults.sh)
 # DEBIAN_IMAGES names another output directory (a second kernel's guest).
@@ -115,7 +116,7 @@ vmlinux_of "$out/vmlinuz" "$out/vmlinux" || lab_die "no kernel ELF found in $out
 cleanup
 trap - EXIT
 mv "$out/root.img.tmp" "$out/root.img"
-echo "root=UUID=$ROOT_UUID ro resume=UUID=$ROOT_UUID resume_offset=$offset" > "$out/cmdline"
+echo "root=UUID=$ROOT_UUID ro resume=UUID=$ROOT_UUID resume_offset=$offset xen_hibernation" > "$out/cmdline"
 echo "$kver" > "$out/kver"
 echo "$key" > "$out/key"
 lab_say "Debian guest: kernel $kver, resume_offset=$offset"

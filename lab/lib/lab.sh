@@ -55,7 +55,7 @@ DOM_MEM=${DOM_MEM:-192}
 DOM_DATA_MB=${DOM_DATA_MB:-256}
 DOM_SWAP_MB=${DOM_SWAP_MB:-384}
 DOM_EXT4_MB=${DOM_EXT4_MB:-64}
-DOM_CMDLINE=${DOM_CMDLINE:-console=hvc0 resume=/dev/xvdb resumewait no_console_suspend pm_debug_messages}
+DOM_CMDLINE=${DOM_CMDLINE:-console=hvc0 resume=/dev/xvdb resumewait xen_hibernation no_console_suspend pm_debug_messages}
 DOM_READY_TIMEOUT=${DOM_READY_TIMEOUT:-240}
 DOM_RUN_TIMEOUT=${DOM_RUN_TIMEOUT:-120}
 FIO_SIZE=${FIO_SIZE:-64M}

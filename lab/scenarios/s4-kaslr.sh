@@ -21,7 +21,7 @@
 N=${KASLR_CYCLES:-10}
 NAME=kaslr
 export DOM_TYPE=hvm DOM_READY_TIMEOUT=${HVM_READY_TIMEOUT:-300}
-export DOM_CMDLINE="console=hvc0 no_console_suspend pm_debug_messages lab.resume_from_init"
+export DOM_CMDLINE="console=hvc0 xen_hibernation no_console_suspend pm_debug_messages lab.resume_from_init"
 text() { dom_run "$NAME" "awk '\$3 == \"_text\" { print \$1; exit }' /proc/kallsyms" 30; }
 # image_state: where the running kernel, the one the next image will hold,
 # sits (_text) and keeps its vcpu_info (image_vi).

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# s4-loader: the kernel that loads the image is the image's kernel, started
+# another way.  Xen keeps that kernel's vcpu_info registrations and shared
+# info page for the domain; the image must take them over where it expects
+# them, or the loading kernel must refuse it with a message, never hang.
+#  1. a loader booted with nr_cpus=1 restores an image of two vCPUs: the
+#     second vCPU, which the loader could not bring up, must come up in
+#     the image and take its own timer events.  (With maxcpus=1 the loader
+#     brings every present CPU up before the jump, as x86 does to park
+#     them; nr_cpus=1 leaves it only one.)
+#  2. a loader that reserves the page where vcpu_info would be, instead of
+#     one the image reserves (memmap=, the same amount of memory, so that
+#     only the header's layout tells the two apart), must refuse the
+#     image, say why, and boot afresh;
+#  3. a guest booted without xen_hibernation must refuse to hibernate,
+#     say why, and keep running.
+# After every case the data written before it is intact.
+. "$(dirname "$0")/../lib/lab.sh"
+NAME=loader
+# A page the image's kernel reserves, well above the pages the shared info
+# and vcpu_info take; case 2's loader reserves another instead.
+image_reserve='memmap=4K$0x90000'
+lab_boot
+DOM_CMDLINE_EXTRA=$image_reserve dom_create "$NAME" 2 || fail "$NAME did not become ready"
+cfg=$LAB_RUN/cfg/$NAME.cfg
+cp "$cfg" "$cfg.image"
+fio_write "$NAME" 32M >/dev/null || fail "fio write failed"
+files() {	# files N: write file N on xvdc's ext4, record its checksum
+	ext4_add_file "$NAME" "l$1" 8 || fail "writing to the ext4 on xvdc failed"
+}
+
+# loader_cmdline FROM TO: the next domain's kernel, the one that loads the
+# image, has TO where the image's command line has FROM (empty: at its
+# end).  The image keeps its own command line.
+loader_cmdline() {
+	local line
+	cp "$cfg.image" "$cfg"
+	line=$(grep '^cmdline = ' "$cfg") || fail "no command line in $cfg"
+	if [ -n "$1" ]; then line=${line/"$1"/"$2"}; else line="${line%\"} $2\""; fi
+	sed -i '/^cmdline = /d' "$cfg" && printf '%s\n' "$line" >> "$cfg"
+	grep -q -F -- "$2" "$cfg" || fail "cannot put '$2' in $cfg"
+}
+
+# cpu1_ticks: how many interrupts CPU 1's timer (its Xen timer VIRQ,
+# "timer1") has taken so far.
+cpu1_ticks() {
+	dom_run "$NAME" "awk '\$NF == \"timer1\" { print \$2 + \$3 }' /proc/interrupts" 30
+}
+
+# 1. A loader with one CPU.  The second vCPU comes up only in the image,
+# and must register its vcpu_info there: without, it never finishes coming
+# up, or takes no timer interrupt and a sleep on it never ends.
+files 1
+loader_cmdline '' nr_cpus=1
+hib_cycle "$NAME" || fail "restore by a loader booted with nr_cpus=1 failed: $HIB_FAIL"
+dom_log "$NAME" | tr -d '\r' | grep -a -q 'Brought up 1 node, 1 CPU$' ||
+	fail "the loading kernel did not say it brought up one CPU"
+t0=$(cpu1_ticks) || fail "cannot read CPU 1's timer interrupts"
+out=$(dom_run "$NAME" 'timeout 20 taskset -c 1 sh -c "sleep 2; echo cpu1 woke"; echo "rc=$?"' 60) ||
+	fail "the guest did not answer after the restore"
+case $out in *"cpu1 woke"*) ;; *) fail "a sleep on CPU 1 did not end after the restore: $out" ;; esac
+t1=$(cpu1_ticks) || fail "cannot read CPU 1's timer interrupts"
+[ "${t1:-0}" -gt "${t0:-0}" ] || fail "CPU 1 took no timer interrupt after the restore ($t0 then $t1)"
+data_intact "$NAME" "nr_cpus=1 loader"
+lab_log "1: loader with nr_cpus=1: restored as domid $DOM_ID after ${HIB_T_RESUMED}s, CPU 1 timer interrupts $t0 -> $t1, data verified"
+
+# 2. A loader that reserves the first vcpu_info page instead of the image's
+# page: it registers its vcpu_info one page further up, on a memory map
+# with as many pages, and must refuse the image.
+pfn=$(dom_log "$NAME" | grep -a -o 'vcpu_info of vCPUs 0-[0-9]* in pfn 0x[0-9a-f]*' | tail -n 1 | sed 's/.* pfn //')
+[ -n "$pfn" ] || fail "the guest's console does not say where its vcpu_info is"
+files 2
+loader_cmdline "$image_reserve" "memmap=4K\$$(printf '%#x' $((pfn * 4096)))"
+if dom_hibernate_and_restore "$NAME" >/dev/null; then
+	fail "a loader with vcpu_info elsewhere (memmap above) restored the image"
+fi
+[ "$HIB_FAIL" = no-resume ] || fail "the loader with memory reserved neither restored nor refused the image cleanly: $HIB_FAIL"
+why=$(dom_log "$NAME" | grep -a -o 'Hibernate inconsistent hypervisor memory layout detected[^!]*' | tail -n 1)
+[ -n "$why" ] || fail "the loading kernel booted afresh without saying why it refused the image"
+data_intact "$NAME" "the refused image"
+lab_log "2: loader with pfn $pfn reserved: image refused ('$why'), fresh boot as domid $DOM_ID, data verified"
+dom_destroy "$NAME"
+
+# 3. No xen_hibernation: vcpu_info stays in the per-cpu areas, and the
+# guest refuses to hibernate.
+cp "$cfg.image" "$cfg"
+DOM_CMDLINE=${DOM_CMDLINE/xen_hibernation/} dom_create "$NAME" 2 || fail "$NAME did not boot without xen_hibernation"
+dom_log "$NAME" | grep -a -q 'vcpu_info of vCPUs' && fail "vcpu_info moved without xen_hibernation"
+fio_write "$NAME" 32M >/dev/null || fail "fio write failed"
+files 3
+hib_must_abort "$NAME" "a guest booted without xen_hibernation"
+dom_run "$NAME" 'dmesg | grep "hibernation refused"' 30 | grep -q 'needs the xen_hibernation boot option' ||
+	fail "the guest refused to hibernate without saying it needs xen_hibernation"
+data_intact "$NAME" "the refused hibernation"
+lab_log "3: no xen_hibernation: hibernation refused, guest running, data verified"
+dom_destroy "$NAME"
