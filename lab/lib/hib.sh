@@ -147,13 +147,27 @@ dom_hibernate_and_restore() {
 	echo "$new"
 }
 
+# _hib_boot_image NAME: boot NAME afresh from its disks with the image's
+# configuration.  A scenario whose loader is started another way keeps the
+# image's configuration in NAME.cfg.image and the loader's in NAME.cfg;
+# the loader's is put back once the guest is up.
+_hib_boot_image() {
+	local cfg=$LAB_RUN/cfg/$1.cfg rc
+	[ -f "$cfg.image" ] || { dom_boot "$1"; return; }
+	cp "$cfg" "$cfg.loader" && cp "$cfg.image" "$cfg" || return 1
+	dom_boot "$1"
+	rc=$?
+	mv "$cfg.loader" "$cfg" || return 1
+	return $rc
+}
+
 # hib_cycle NAME [RECOVER]: dom_hibernate_and_restore, where a rig fault
 # costs a repeat of the cycle, not the scenario.  A cycle that failed
 # because a domain triple-faulted (HIB_FAIL triple-fault: the image was not
 # written whole; triple-fault-loading: the loader had read it), each fault
 # with a signature of the rig's (lab/lib/faults.sh), lost the guest's memory
 # but nothing it had synced to disk: NAME boots afresh from its disks
-# (dom_boot), RECOVER (a command evaluated in the scenario's shell) starts
+# (_hib_boot_image), RECOVER (a command evaluated in the scenario's shell) starts
 # again what the scenario keeps running in the guest, and the cycle runs
 # again.  At most LAB_MAX_CYCLE_REPEATS (3) per scenario, each a line in
 # the run's retries and in the scenario's rig-repeats.  Any other failure
@@ -176,7 +190,7 @@ hib_cycle() {
 			tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
 		lab_log "$name: $HIB_FAIL with the rig's signature: booting afresh from the disks, repeating the cycle"
 		dom_destroy "$name"
-		dom_boot "$name" || { HIB_FAIL="no fresh boot after a rig fault"; return 1; }
+		_hib_boot_image "$name" || { HIB_FAIL="no fresh boot after a rig fault"; return 1; }
 		eval "$recover" || { HIB_FAIL="after a rig fault, '$recover' failed"; return 1; }
 	done
 }
