@@ -93,36 +93,6 @@ run_scenario() {
 	lab_running || rc=99
 }
 
-# rig_fault_only LOG_DIR ABSORBED: the scenario saw more domU triple faults
-# than the ABSORBED ones a retry or a repeat already paid for, and every
-# fault has a signature of the rig's (lab/lib/faults.sh), each guest RIP
-# named with the _text of its own domain's kernel (steps.log says which
-# guest a domain id was, its @@READY line the _text); prints them.
-rig_fault_only() {
-	local lines d line sig text name n=0 named=()
-	lines=$(rig_fault_lines "" < "$1/serial.log")
-	[ -n "$lines" ] || return 1
-	while read -r d _; do
-		n=$((n + 1))
-		name=$(_domid_name "$1" "$d")
-		text=$(grep -a -o '@@READY .* text=[0-9a-f]*' "$1/guest-$name.log" 2>/dev/null | tail -n 1 | sed 's/.* text=//')
-		line=$(grep -a -A12 "$d Triple fault" "$1/serial.log" | rig_fault_lines "$(dom_system_map "$name" "$1")" "$text" | head -n 1)
-		read -r _ sig _ <<< "$line"
-		rig_fault_is_rigs "$sig" || return 1
-		named+=("$line")
-	done <<< "$lines"
-	[ "$n" -gt "$2" ] || return 1
-	printf '%s\n' "${named[@]}" | paste -s -d';' - | sed 's/;/; /g'
-}
-
-# _domid_name LOG_DIR d<ID>v<N>: the guest name domain ID had in the
-# scenario (its "NAME: domid ID," line in steps.log).
-_domid_name() {
-	local id=${2#d}
-	id=${id%v*}
-	grep -a -o "[^ ]*: domid $id," "$1/steps.log" 2>/dev/null | head -n 1 | sed 's/: domid.*//'
-}
-
 # stop_orphan_scenario: the scenario of a killed run (its process group, on
 # record in scenario.pgid) would go on driving the lab that this run is
 # about to replace.
@@ -187,18 +157,24 @@ for n in "${names[@]}"; do
 		continue
 	fi
 	export LAB_SCENARIO=$n LAB_SCEN_LOG=$LAB_LOGS/$n
-	rm -rf "$LAB_SCEN_LOG.attempt1"
+	rm -rf "$LAB_SCEN_LOG".attempt*
 	r0=$(rig_events)
-	for attempt in 1 2; do
+	attempt=1
+	while :; do
+		ra=$(rig_events)
 		run_scenario "$n"
-		# A failure that came with domU triple faults, all of them with
-		# the rig's signatures: run it once more, visibly.  A second
+		# A failure that came with more domU triple faults than the
+		# retries and repeats inside this attempt paid for, all of them
+		# with the rig's signatures: run it again, visibly, at most
+		# LAB_MAX_RERUNS (2) times: a rerun can meet one too (s4-clock,
+		# 26 s long, once faulted in both of its runs).  Any other
 		# failure fails the scenario.
-		[ $attempt = 1 ] && [ $rc != 0 ] && [ $rc != 77 ] && [ $rc != 99 ] &&
-			tf=$(rig_fault_only "$LAB_SCEN_LOG" $(($(rig_events) - r0))) || break
-		echo "$(date -u +%T) $n: scenario rerun after a rig fault: $tf" >> "$LAB_RUN/retries"
-		mv "$LAB_SCEN_LOG" "$LAB_SCEN_LOG.attempt1"
+		[ $rc != 0 ] && [ $rc != 77 ] && [ $rc != 99 ] && [ $attempt -le "${LAB_MAX_RERUNS:-2}" ] &&
+			tf=$(rig_fault_only "$LAB_SCEN_LOG" $(($(rig_events) - ra))) || break
+		echo "$(date -u +%T) $n: scenario rerun after a rig fault (attempt $attempt): $tf" >> "$LAB_RUN/retries"
+		mv "$LAB_SCEN_LOG" "$LAB_SCEN_LOG.attempt$attempt"
 		destroy_domus
+		attempt=$((attempt + 1))
 	done
 	# Every fault absorbed by a retry or a repeat is said in the TAP output.
 	tail -n +"$((r0 + 1))" "$LAB_RUN/retries" 2>/dev/null | sed 's/^[0-9:]* */# rig fault: /'

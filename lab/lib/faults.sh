@@ -174,3 +174,33 @@ hvmctx_event() {
 	cpu && $1 == "event" { e = $2; exit }
 	END { print "event=" (e == "" ? "-" : e) }' "$1" 2>/dev/null
 }
+
+# rig_fault_only LOG_DIR ABSORBED: the scenario saw more domU triple faults
+# than the ABSORBED ones a retry or a repeat already paid for, and every
+# fault has a signature of the rig's (rig_fault_is_rigs), each guest RIP
+# named with the _text of its own domain's kernel (steps.log says which
+# guest a domain id was, its @@READY line the _text); prints them.
+rig_fault_only() {
+	local lines d line sig text name n=0 named=()
+	lines=$(rig_fault_lines "" < "$1/serial.log")
+	[ -n "$lines" ] || return 1
+	while read -r d _; do
+		n=$((n + 1))
+		name=$(_domid_name "$1" "$d")
+		text=$(grep -a -o '@@READY .* text=[0-9a-f]*' "$1/guest-$name.log" 2>/dev/null | tail -n 1 | sed 's/.* text=//')
+		line=$(grep -a -A12 "$d Triple fault" "$1/serial.log" | rig_fault_lines "$(dom_system_map "$name" "$1")" "$text" | head -n 1)
+		read -r _ sig _ <<< "$line"
+		rig_fault_is_rigs "$sig" || return 1
+		named+=("$line")
+	done <<< "$lines"
+	[ "$n" -gt "$2" ] || return 1
+	printf '%s\n' "${named[@]}" | paste -s -d';' - | sed 's/;/; /g'
+}
+
+# _domid_name LOG_DIR d<ID>v<N>: the guest name domain ID had in the
+# scenario (its "NAME: domid ID," line in steps.log).
+_domid_name() {
+	local id=${2#d}
+	id=${id%v*}
+	grep -a -o "[^ ]*: domid $id," "$1/steps.log" 2>/dev/null | head -n 1 | sed 's/: domid.*//'
+}

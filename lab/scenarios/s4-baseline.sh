@@ -11,7 +11,7 @@ dom_create s4 || fail "s4 did not become ready"
 fio_write s4 64M || fail "fio write failed"
 fio_verify s4 64M || fail "fio verify before hibernation failed"
 old=$DOM_ID
-dom_hibernate_and_restore s4 >/dev/null
+hib_cycle s4
 new=$DOM_ID
 case ${HIB_FAIL:-} in
 '') ;;

@@ -43,7 +43,7 @@ check() {
 }
 
 check before
-dom_hibernate_and_restore "$NAME" >/dev/null || fail "hibernation failed: $HIB_FAIL"
+hib_cycle "$NAME" "check before" || fail "hibernation failed: $HIB_FAIL"
 lab_log "resumed as domid $DOM_ID after ${HIB_T_RESUMED}s"
 check after
 dom_destroy "$NAME"

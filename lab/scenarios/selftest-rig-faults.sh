@@ -89,3 +89,17 @@ scheduling-while-atomic ? ?
 general-protection-fault list_del+0x4/0x40 48'
 [ "$got" = "$want" ] || fail "oops lines: '$got'"
 lab_log "oopses read back: $(paste -s -d';' <<< "$got")"
+
+# A scenario's log directory, as run-tests.sh judges a failed run: rerun only
+# when its faults are more than the ones absorbed inside that run, and every
+# one of them is the rig's.
+attempt=$LAB_SCEN_LOG/attempt
+mkdir -p "$attempt" && echo "12:00:00 x: domid 7, first console output" > "$attempt/steps.log"
+dump e008 ffff82d0402044a5 > "$attempt/serial.log"
+got=$(rig_fault_only "$attempt" 0) || fail "one rig fault, none absorbed: no rerun"
+[ "$got" = "d7v0 xen:ffff82d0402044a5 e008:ffff82d0402044a5" ] || fail "rerun reason: '$got'"
+! rig_fault_only "$attempt" 1 >/dev/null || fail "a fault a cycle repeat already absorbed asked for a rerun"
+rip=$(after xen_hypercall_amd endbr64)
+dump 0010 "$rip" | sed 's/d7v0/d8v1/; s/Dom7/Dom8/' >> "$attempt/serial.log"
+! rig_fault_only "$attempt" 0 >/dev/null || fail "a rerun although one fault is not the rig's"
+lab_log "rerun after rig faults only: $got; not after an absorbed one or beside another fault"
