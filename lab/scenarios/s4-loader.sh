@@ -12,7 +12,9 @@
 #     one the image reserves (memmap=, the same amount of memory, so that
 #     only the header's layout tells the two apart), must refuse the
 #     image, say why, and boot afresh;
-#  3. a guest booted without xen_hibernation must refuse to hibernate,
+#  3. a loader booted without xen_hibernation must refuse the image before
+#     reading it, say why, and boot afresh;
+#  4. a guest booted without xen_hibernation must refuse to hibernate,
 #     say why, and keep running.
 # After every case the data written before it is intact.
 . "$(dirname "$0")/../lib/lab.sh"
@@ -91,18 +93,35 @@ read -r image here <<< "$(sed -n 's/.*(image \(0x[0-9a-f]*\), here \(0x[0-9a-f]*
 	fail "the refusal does not name vcpu_info at $pfn in the image and one page up in the loader: '$why'"
 data_intact "$NAME" "the refused image"
 lab_log "2: loader with pfn $pfn reserved: image refused ('$why'), fresh boot as domid $DOM_ID, data verified"
+
+# 3. A loader without xen_hibernation registers vcpu_info in its per-cpu
+# areas, not in the image's slots: it must refuse the image at once.  The
+# image is taken from a boot with the image's own command line again.
+dom_destroy "$NAME"
+cp "$cfg.image" "$cfg" && dom_boot "$NAME" || fail "$NAME did not boot again with the image's command line"
+files 3
+loader_cmdline xen_hibernation xen_hibernation=0
+if hib_cycle "$NAME"; then
+	fail "a loader booted with xen_hibernation=0 restored the image"
+fi
+[ "$HIB_FAIL" = no-resume ] || fail "hibernation and restore with a loader booted with xen_hibernation=0 failed: $HIB_FAIL"
+why=$(dom_log "$NAME" | grep -a -o 'resume from hibernation refused: .*' | tail -n 1 | tr -d '\r')
+[ "$why" = "resume from hibernation refused: needs the xen_hibernation boot option" ] ||
+	fail "the loader booted with xen_hibernation=0 did not say why it refused the image: '$why'"
+data_intact "$NAME" "the image refused by a loader without xen_hibernation"
+lab_log "3: loader with xen_hibernation=0: '$why', fresh boot as domid $DOM_ID, data verified"
 dom_destroy "$NAME"
 
-# 3. No xen_hibernation: vcpu_info stays in the per-cpu areas (the boot
+# 4. No xen_hibernation: vcpu_info stays in the per-cpu areas (the boot
 # does not print where the slots are), and the guest refuses to hibernate.
 DOM_CMDLINE=${DOM_CMDLINE/xen_hibernation/} dom_create "$NAME" 2 || fail "$NAME did not boot without xen_hibernation"
 log=$(dom_log "$NAME")
 grep -a -q 'vcpu_info of vCPUs' <<< "$log" && fail "vcpu_info moved without xen_hibernation"
 fio_write "$NAME" 32M >/dev/null || fail "fio write failed"
-files 3
+files 4
 hib_must_abort "$NAME" "a guest booted without xen_hibernation"
 dom_run "$NAME" 'dmesg | grep "hibernation refused"' 30 | grep -q 'needs the xen_hibernation boot option' ||
 	fail "the guest refused to hibernate without saying it needs xen_hibernation"
 data_intact "$NAME" "the refused hibernation"
-lab_log "3: no xen_hibernation: hibernation refused, guest running, data verified"
+lab_log "4: no xen_hibernation: hibernation refused, guest running, data verified"
 dom_destroy "$NAME"
