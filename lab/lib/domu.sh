@@ -7,13 +7,16 @@
 # Console logs of a domain (xl migrate makes "<name>--incoming").
 _dom_logs() { printf '%s\n' "$LAB_RUN/console/guest-$1.log" "$LAB_RUN/console/guest-$1--incoming.log"; }
 
-# dom_cursor NAME: later waits/reads of NAME's console only see what follows.
+# dom_cursor NAME [MARK]: later waits/reads of NAME's console only see what
+# follows.  With MARK, a cursor of its own that only "dom_log NAME@MARK"
+# reads: what followed, across the domains NAME had since (NAME's own
+# cursor starts over with each new domain).
 dom_cursor() {
 	local f
 	mkdir -p "$LAB_RUN/cursor"
 	for f in $(_dom_logs "$1"); do
 		printf '%s %s\n' "$f" "$(stat -c %s "$f" 2>/dev/null || echo 0)"
-	done > "$LAB_RUN/cursor/$1"
+	done > "$LAB_RUN/cursor/$1${2:+@$2}"
 }
 
 # dom_log NAME: console text since the cursor.
