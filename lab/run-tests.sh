@@ -159,28 +159,44 @@ for n in "${names[@]}"; do
 	export LAB_SCENARIO=$n LAB_SCEN_LOG=$LAB_LOGS/$n
 	rm -rf "$LAB_SCEN_LOG".attempt*
 	r0=$(rig_events)
-	attempt=1
+	attempt=1 norerun='' notime=''
 	while :; do
 		ra=$(rig_events)
 		run_scenario "$n"
-		# A failure that came with more domU triple faults than the
-		# retries and repeats inside this attempt paid for, all of them
-		# with the rig's signatures: run it again, visibly, at most
-		# LAB_MAX_RERUNS (2) times: a rerun can meet one too (s4-clock,
-		# 26 s long, once faulted in both of its runs).  Any other
-		# failure fails the scenario.
-		[ $rc != 0 ] && [ $rc != 77 ] && [ $rc != 99 ] && [ $attempt -le "${LAB_MAX_RERUNS:-2}" ] &&
-			tf=$(rig_fault_only "$LAB_SCEN_LOG" $(($(rig_events) - ra))) || break
-		echo "$(date -u +%T) $n: scenario rerun after a rig fault (attempt $attempt): $tf" >> "$LAB_RUN/retries"
+		# A failure with rig faults only, more than this run absorbed
+		# itself, runs again (scenario_rerun_faults): a rerun can meet one
+		# too (s4-clock, 26 s long, once faulted in both of its runs).
+		# Not when the scenario met LAB_MAX_SCENARIO_RIG_FAULTS (6)
+		# already, more than the rig's rate explains, nor when the time
+		# budget has no room for another run: that is reported as
+		# skipped, with the faults.
+		tf=$(scenario_rerun_faults "$LAB_SCEN_LOG" $(($(rig_events) - ra)) "$rc" "$attempt") || break
+		if [ $(($(rig_events) - r0)) -ge "${LAB_MAX_SCENARIO_RIG_FAULTS:-6}" ]; then
+			norerun="not run again: $(($(rig_events) - r0)) rig faults absorbed in this scenario already, then $tf"
+			break
+		fi
+		if [ -n "${LAB_DEADLINE:-}" ] && [ $(( $(date +%s) + need )) -gt "$LAB_DEADLINE" ]; then
+			notime="rig fault ($tf) and no time left in this run's budget to run it again"
+			break
+		fi
+		why=$(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)
+		echo "$(date -u +%T) $n: scenario rerun after a rig fault (attempt $attempt${why:+, failed: $why}): $tf" >> "$LAB_RUN/retries"
 		mv "$LAB_SCEN_LOG" "$LAB_SCEN_LOG.attempt$attempt"
 		destroy_domus
 		attempt=$((attempt + 1))
 	done
 	# Every fault absorbed by a retry or a repeat is said in the TAP output.
 	tail -n +"$((r0 + 1))" "$LAB_RUN/retries" 2>/dev/null | sed 's/^[0-9:]* */# rig fault: /'
+	if [ -n "$notime" ]; then
+		echo "ok $i - $n # SKIP $notime"
+		echo "$n skipped ($notime)" >> "$summary"
+		destroy_domus
+		continue
+	fi
 	exp=$(expectation "$n")
 	reason=$(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)
 	[ $rc = 124 ] && reason="scenario timeout (${limit}s)${reason:+: $reason}"
+	[ -z "$norerun" ] || reason="${reason:+$reason; }$norerun"
 	echo "$n ${dt}s rc=$rc" >> "$summary"
 	[ -f "$LAB_SCEN_LOG/metrics" ] && sed "s/^/$n: /" "$LAB_SCEN_LOG/metrics" >> "$summary"
 	if [ $rc = 0 ]; then

@@ -204,3 +204,18 @@ _domid_name() {
 	id=${id%v*}
 	grep -a -o "[^ ]*: domid $id," "$1/steps.log" 2>/dev/null | head -n 1 | sed 's/: domid.*//'
 }
+
+# scenario_rerun_faults LOG_DIR ABSORBED RC ATTEMPT: a scenario run that
+# failed (RC other than 0, 77 skipped, 99 lab dead, 124 timed out: a hang
+# is not paid for again) may run again when it is at most the
+# LAB_MAX_RERUNS-th (2) rerun, none of its cycles gave up after
+# LAB_MAX_CYCLE_REPEATS (3) repeats, and its faults are the rig's only and
+# more than the ABSORBED ones (rig_fault_only); prints those faults.
+scenario_rerun_faults() {
+	local dir=$1 absorbed=$2 rc=$3 attempt=$4 repeats
+	case $rc in 0 | 77 | 99 | 124) return 1 ;; esac
+	[ "$attempt" -le "${LAB_MAX_RERUNS:-2}" ] || return 1
+	repeats=$(cat "$dir/rig-repeats" 2>/dev/null | wc -l)
+	[ "$repeats" -lt "${LAB_MAX_CYCLE_REPEATS:-3}" ] || return 1
+	rig_fault_only "$dir" "$absorbed"
+}

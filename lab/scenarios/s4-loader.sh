@@ -105,9 +105,12 @@ if hib_cycle "$NAME"; then
 	fail "a loader booted with xen_hibernation=0 restored the image"
 fi
 [ "$HIB_FAIL" = no-resume ] || fail "hibernation and restore with a loader booted with xen_hibernation=0 failed: $HIB_FAIL"
-why=$(dom_log "$NAME" | grep -a -o 'resume from hibernation refused: .*' | tail -n 1 | tr -d '\r')
+log=$(dom_log "$NAME" | tr -d '\r')
+why=$(grep -a -o 'resume from hibernation refused: .*' <<< "$log" | tail -n 1)
 [ "$why" = "resume from hibernation refused: needs the xen_hibernation boot option" ] ||
 	fail "the loader booted with xen_hibernation=0 did not say why it refused the image: '$why'"
+! grep -a -q -E 'PM: (Image loading|Loading image data|hibernation: Read [0-9]+ kbytes)' <<< "$log" ||
+	fail "the loader booted with xen_hibernation=0 read the image before refusing it"
 data_intact "$NAME" "the image refused by a loader without xen_hibernation"
 lab_log "3: loader with xen_hibernation=0: '$why', fresh boot as domid $DOM_ID, data verified"
 dom_destroy "$NAME"

@@ -99,7 +99,17 @@ dump e008 ffff82d0402044a5 > "$attempt/serial.log"
 got=$(rig_fault_only "$attempt" 0) || fail "one rig fault, none absorbed: no rerun"
 [ "$got" = "d7v0 xen:ffff82d0402044a5 e008:ffff82d0402044a5" ] || fail "rerun reason: '$got'"
 ! rig_fault_only "$attempt" 1 >/dev/null || fail "a fault a cycle repeat already absorbed asked for a rerun"
+# Not after a hang, a third failure, or a run whose cycles used up their
+# repeats; and not beside a fault that is not the rig's.
+got=$(scenario_rerun_faults "$attempt" 0 1 1) || fail "a failed run with one rig fault: no rerun"
+! scenario_rerun_faults "$attempt" 0 124 1 >/dev/null || fail "a timed-out run runs again"
+! scenario_rerun_faults "$attempt" 0 1 3 >/dev/null || fail "a third rerun"
+printf 'repeat\nrepeat\nrepeat\n' > "$attempt/rig-repeats"
+! scenario_rerun_faults "$attempt" 0 1 1 >/dev/null || fail "a rerun after the cycles used up their repeats"
+rm "$attempt/rig-repeats"
 rip=$(after xen_hypercall_amd endbr64)
 dump 0010 "$rip" | sed 's/d7v0/d8v1/; s/Dom7/Dom8/' >> "$attempt/serial.log"
+other=$(rig_fault_lines "" < "$attempt/serial.log" | sed -n 2p)
+[ "$other" = "d8v1 guest:xen_hypercall_amd:after-endbr64 0010:$rip" ] || fail "the second fault read as '$other'"
 ! rig_fault_only "$attempt" 0 >/dev/null || fail "a rerun although one fault is not the rig's"
-lab_log "rerun after rig faults only: $got; not after an absorbed one or beside another fault"
+lab_log "rerun after rig faults only: $got; not after an absorbed one, a timeout, a third time, used-up repeats or beside another fault"
