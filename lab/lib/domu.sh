@@ -4,6 +4,12 @@
 # library (lab/lib/lab.sh).
 # shellcheck shell=bash
 
+# Dom0's blkback in sysfs.  Unbinding backend "vbd-DOMID-DEVID" from it holds
+# that disk's backend still, its xenstore state left as it was; binding it
+# again lets it go on.
+# shellcheck disable=SC2034 # for the scenarios
+VBD_DRIVER=/sys/bus/xen-backend/drivers/vbd
+
 # Console logs of a domain (xl migrate makes "<name>--incoming").
 _dom_logs() { printf '%s\n' "$LAB_RUN/console/guest-$1.log" "$LAB_RUN/console/guest-$1--incoming.log"; }
 

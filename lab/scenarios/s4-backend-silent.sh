@@ -10,12 +10,12 @@ lab_boot
 DOM_CMDLINE_EXTRA="xen_blkfront.freeze_timeout=$TIMEOUT" dom_create silent || fail "silent did not become ready"
 fio_write silent 64M || fail "fio write failed"
 be=vbd-$DOM_ID-51712
-dom0_run -t 30 "echo -n $be > /sys/bus/xen-backend/drivers/vbd/unbind" || fail "cannot unbind $be in dom0"
+dom0_run -t 30 "echo -n $be > $VBD_DRIVER/unbind" || fail "cannot unbind $be in dom0"
 lab_log "unbound $be; backend state $(dom0_run -t 30 "xenstore-read /local/domain/0/backend/vbd/$DOM_ID/51712/state")"
 hib_must_abort silent "a silent backend" silent-abort-s
 dom_run silent "dmesg | grep -E 'did not close within $TIMEOUT s'" 30 >/dev/null ||
 	fail "blkfront did not report the backend timeout"
-dom0_run -t 30 "echo -n $be > /sys/bus/xen-backend/drivers/vbd/bind" || fail "cannot bind $be again"
+dom0_run -t 30 "echo -n $be > $VBD_DRIVER/bind" || fail "cannot bind $be again"
 FIO_TIMEOUT=120 fio_verify silent 64M || fail "xvda does not work, or its data does not verify, after the backend came back"
 st=$(xenbus_connected "$DOM_ID" vbd 51712) || fail "xvda frontend/backend states are '$st', not Connected"
 dom_destroy silent

@@ -31,11 +31,11 @@ fio_write "$NAME" 32M >/dev/null || fail "fio write failed"
 # before the scenario ends: a vbd without its driver slows down or blocks
 # the teardown of its domain.
 hold() {
-	dom0_run -t 30 "echo -n vbd-\$(xl domid $NAME)-$XVDA > /sys/bus/xen-backend/drivers/vbd/unbind" ||
+	dom0_run -t 30 "echo -n vbd-\$(xl domid $NAME)-$XVDA > $VBD_DRIVER/unbind" ||
 		fail "cannot unbind xvda's backend"
 }
 lab_on_exit 'dom0_run -t 30 "for d in /sys/bus/xen-backend/devices/vbd-*-$XVDA; do
-	[ -e \$d/driver ] || echo -n \${d##*/} > /sys/bus/xen-backend/drivers/vbd/bind; done; true" >/dev/null 2>&1'
+	[ -e \$d/driver ] || echo -n \${d##*/} > $VBD_DRIVER/bind; done; true" >/dev/null 2>&1'
 
 # held_freeze ACTION: a dom0 command (HIB_PRESS) that waits (30 s at most)
 # until xvda's frontend is Closing, its freeze waiting for the held
@@ -49,7 +49,7 @@ done
 $1
 rc=\$?
 sleep 3
-echo -n vbd-\$id-$XVDA > /sys/bus/xen-backend/drivers/vbd/bind && exit \$rc"
+echo -n vbd-\$id-$XVDA > $VBD_DRIVER/bind && exit \$rc"
 }
 
 # shellcheck disable=SC2034 # for dom_hibernate_and_restore
