@@ -22,12 +22,14 @@
 #                arm64 with PM_SLEEP=n (x86 Xen selects PM_SLEEP, see README)
 # CHECKS= limits the run to some of these names and START= applies the
 # patches on another commit than base (the planted-defect tests use both to
-# stay fast).  Exit status is 1 if any check failed.
+# stay fast); KMAKE= is the make that collects W=1 and sparse warnings.
+# Exit status is 1 if any check failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PATCHES=${PATCHES:-$TOP/patches}
 CHECKS=${CHECKS:-applies build w1 sparse checkpatch kerneldoc arm64 clang variants}
+KMAKE=${KMAKE:-make}	# the make that collects warnings (a self-test replaces it)
 NOTES=${NOTES:-$TOP/scripts/checkpatch-notes}
 CK=$BUILD/check
 WT=$CK/linux
@@ -101,15 +103,33 @@ touched_objects() {	# touched_objects OBJDIR FILE...
 	done
 }
 
-# Warnings from rebuilding objects with extra make flags (W=1, C=2).
+# Warnings from rebuilding objects with extra make flags (W=1, C=2).  make
+# keeps going past an object it cannot build, so that one failure hides no
+# other object's warnings; the status says whether the list is complete.
 object_warnings() {	# object_warnings OBJDIR OUT FLAGS OBJ...
-	local obj=$1 out=$2 flags=$3
+	local obj=$1 out=$2 flags=$3 rc
 	shift 3
 	: > "$out.log"
 	[ $# -gt 0 ] || { : > "$out"; return 0; }
 	# shellcheck disable=SC2086
-	make -C "$WT" O="$obj" -j"$JOBS" CC="ccache gcc" $flags "$@" > "$out.log" 2>&1
+	"$KMAKE" -k -C "$WT" O="$obj" -j"$JOBS" CC="ccache gcc" $flags "$@" > "$out.log" 2>&1
+	rc=$?
 	warnings_of "$out.log" > "$out"
+	return $rc
+}
+
+# object_warnings for the guest objects, run a second time if make failed:
+# an incomplete list at base would make every warning it missed look new in
+# a later patch.  A failure is shown, with make's first errors, either way.
+guest_warnings() {	# guest_warnings OUT FLAGS OBJ...
+	local out=$1 flags=$2 try
+	shift 2
+	for try in 1 2; do
+		object_warnings "$CK/obj/guest" "$out" "$flags" "$@" && return 0
+		echo "# make $flags failed (try $try of 2), ${out##*/}.log:"
+		grep -E 'error|Error|Killed|Terminated' "$out.log" | head -n 5 | sed 's/^/#   /'
+	done
+	return 1
 }
 
 # Warnings at base for every C file the series touches, once per run.
@@ -117,8 +137,10 @@ base_warnings() {
 	local files objs
 	mapfile -t files < <(patch_list | while read -r p; do touched_files "$p"; done | sort -u)
 	mapfile -t objs < <(touched_objects "$CK/obj/guest" "${files[@]}")
-	object_warnings "$CK/obj/guest" "$LOGS/base.w1" "W=1" "${objs[@]}"
-	object_warnings "$CK/obj/guest" "$LOGS/base.sparse" "C=2" "${objs[@]}"
+	guest_warnings "$LOGS/base.w1" "W=1" "${objs[@]}" ||
+		notok "base: W=1 warnings of ${#objs[@]} objects collected"
+	guest_warnings "$LOGS/base.sparse" "C=2" "${objs[@]}" ||
+		notok "base: sparse warnings of ${#objs[@]} objects collected"
 	: > "$LOGS/base.kdoc"
 	for f in "${files[@]}"; do
 		[ -f "$WT/$f" ] || continue
@@ -175,15 +197,15 @@ check_patch() {	# check_patch PATCH
 	mapfile -t objs < <(touched_objects "$CK/obj/guest" "${files[@]}")
 
 	if want w1; then
-		object_warnings "$CK/obj/guest" "$LOGS/$name.w1" "W=1" "${objs[@]}"
-		new=$(new_lines "$LOGS/base.w1" "$LOGS/$name.w1")
-		if [ -z "$new" ]; then ok "$name: no new W=1 warnings (${#objs[@]} objects)"
+		if ! guest_warnings "$LOGS/$name.w1" "W=1" "${objs[@]}"; then
+			notok "$name: W=1 warnings collected" "$(tail -n 20 "$LOGS/$name.w1.log")"
+		elif new=$(new_lines "$LOGS/base.w1" "$LOGS/$name.w1"); [ -z "$new" ]; then ok "$name: no new W=1 warnings (${#objs[@]} objects)"
 		else notok "$name: no new W=1 warnings" "$new"; fi
 	fi
 	if want sparse; then
-		object_warnings "$CK/obj/guest" "$LOGS/$name.sparse" "C=2" "${objs[@]}"
-		new=$(new_lines "$LOGS/base.sparse" "$LOGS/$name.sparse")
-		if [ -z "$new" ]; then ok "$name: no new sparse warnings"
+		if ! guest_warnings "$LOGS/$name.sparse" "C=2" "${objs[@]}"; then
+			notok "$name: sparse warnings collected" "$(tail -n 20 "$LOGS/$name.sparse.log")"
+		elif new=$(new_lines "$LOGS/base.sparse" "$LOGS/$name.sparse"); [ -z "$new" ]; then ok "$name: no new sparse warnings"
 		else notok "$name: no new sparse warnings" "$new"; fi
 	fi
 	if want checkpatch; then
