@@ -103,16 +103,21 @@ touched_objects() {	# touched_objects OBJDIR FILE...
 	done
 }
 
-# Warnings from rebuilding objects with extra make flags (W=1, C=2).  make
-# keeps going past an object it cannot build, so that one failure hides no
-# other object's warnings; the status says whether the list is complete.
+# Warnings from compiling objects again with extra make flags (W=1, C=2).
+# The objects are removed first: a compiler warning shows only when its object
+# is compiled.  One job: kbuild reaches the objects of a directory that the top
+# Makefile lists (arch/x86/power/) from two places, and two jobs compiling the
+# same object race on its dependency file.  make keeps going past an object it
+# cannot build, so that one failure hides no other object's warnings; the
+# status says whether the list is complete.
 object_warnings() {	# object_warnings OBJDIR OUT FLAGS OBJ...
-	local obj=$1 out=$2 flags=$3 rc
+	local obj=$1 out=$2 flags=$3 rc o
 	shift 3
 	: > "$out.log"
 	[ $# -gt 0 ] || { : > "$out"; return 0; }
+	for o; do rm -f "${obj:?}/$o"; done
 	# shellcheck disable=SC2086
-	"$KMAKE" -k -C "$WT" O="$obj" -j"$JOBS" CC="ccache gcc" $flags "$@" > "$out.log" 2>&1
+	"$KMAKE" -k -j1 -C "$WT" O="$obj" CC="ccache gcc" $flags "$@" > "$out.log" 2>&1
 	rc=$?
 	warnings_of "$out.log" > "$out"
 	return $rc
