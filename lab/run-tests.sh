@@ -13,7 +13,8 @@
 #
 # LAB_DEADLINE (epoch seconds): skip, as "# SKIP", the scenarios that would
 # start less than LAB_MIN_SCENARIO_S (420) seconds before it, or less than
-# the N of a "# lab-min-s: N" line in the scenario.
+# the N of a "# lab-min-s: N" line in the scenario; one that the deadline
+# stops before its own time limit is reported as skipped too.
 #
 # Logs: build/lab/logs/<scenario>/ (steps.log, scenario.log, serial.log and
 # guest-*.log slices), build/lab/logs/summary.txt (timings, retries, QEMU RSS).
@@ -71,8 +72,11 @@ run_scenario() {
 	# LAB_SCENARIO_TIMEOUT, else the scenario's "# lab-timeout-s: N", else 900.
 	limit=${LAB_SCENARIO_TIMEOUT:-$(scenario_setting "$n" lab-timeout-s)}
 	limit=${limit:-900}
-	# Under a deadline (CI's budget), no scenario may outlive it.
+	# Under a deadline (CI's budget), no scenario may outlive it; budget_cut
+	# says the deadline, not the scenario's own limit, would stop it.
+	budget_cut=
 	if [ -n "${LAB_DEADLINE:-}" ] && [ $((LAB_DEADLINE - $(date +%s))) -lt "$limit" ]; then
+		budget_cut=$limit
 		limit=$((LAB_DEADLINE - $(date +%s)))
 		[ "$limit" -gt 60 ] || limit=60
 	fi
@@ -187,6 +191,11 @@ for n in "${names[@]}"; do
 	done
 	# Every fault absorbed by a retry or a repeat is said in the TAP output.
 	tail -n +"$((r0 + 1))" "$LAB_RUN/retries" 2>/dev/null | sed 's/^[0-9:]* */# rig fault: /'
+	# Stopped by the budget before its own limit: not judged, and said so
+	# (a scenario's lab-min-s should keep this rare).
+	if [ "$rc" = 124 ] && [ -n "$budget_cut" ] && [ "$dt" -ge $((limit - 1)) ]; then
+		notime="stopped after ${dt}s by this run's time budget, before its own limit of ${budget_cut}s"
+	fi
 	if [ -n "$notime" ]; then
 		echo "ok $i - $n # SKIP $notime"
 		echo "$n skipped ($notime)" >> "$summary"
