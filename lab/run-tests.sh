@@ -191,10 +191,12 @@ for n in "${names[@]}"; do
 	done
 	# Every fault absorbed by a retry or a repeat is said in the TAP output.
 	tail -n +"$((r0 + 1))" "$LAB_RUN/retries" 2>/dev/null | sed 's/^[0-9:]* */# rig fault: /'
-	# Stopped by the budget before its own limit: not judged, and said so
-	# (a scenario's lab-min-s should keep this rare).
-	if [ "$rc" = 124 ] && [ -n "$budget_cut" ] && [ "$dt" -ge $((limit - 1)) ]; then
+	# Stopped by the budget before its own limit (timeout's TERM, or its
+	# KILL 10 s later): not judged, and said so, with where it was (a
+	# scenario's lab-min-s keeps this rare).
+	if { [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && [ -n "$budget_cut" ] && [ "$dt" -ge $((limit - 1)) ]; then
 		notime="stopped after ${dt}s by this run's time budget, before its own limit of ${budget_cut}s"
+		tail -n 5 "$LAB_SCEN_LOG/scenario.log" | sed 's/^/#   /'
 	fi
 	if [ -n "$notime" ]; then
 		echo "ok $i - $n # SKIP $notime"

@@ -15,7 +15,7 @@
 # With s4-hvm's 3, make check runs 13 HVM cycles with KASLR, as many as it
 # took in 2026-11 to see the one hang a 1-in-13 bug gave (1 - (12/13)^13,
 # about 65% per run); make kaslr [N=20] runs more.
-# lab-min-s: 1000
+# lab-min-s: 1250
 # lab-timeout-s: 1500
 . "$(dirname "$0")/../lib/lab.sh"
 N=${KASLR_CYCLES:-10}
