@@ -94,13 +94,15 @@ build_dirs() {
 	build_objects guest "$TOP/kernel/configs/xen-guest.config" "${dirs[@]}"
 }
 
-# Objects of the guest config compiled from the touched C files.
+# Objects of the guest config compiled from the touched C files that exist
+# now (an object left by an earlier run of a file a later patch adds has no
+# source at base: make has no rule for it).
 touched_objects() {	# touched_objects OBJDIR FILE...
 	local obj=$1 f
 	shift
 	for f in "$@"; do
 		case "$f" in *.c) ;; *) continue ;; esac
-		[ -f "$obj/${f%.c}.o" ] && printf '%s\n' "${f%.c}.o"
+		[ -f "$WT/$f" ] && [ -f "$obj/${f%.c}.o" ] && printf '%s\n' "${f%.c}.o"
 	done
 }
 
