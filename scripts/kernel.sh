@@ -57,7 +57,18 @@ else
 fi
 
 targets=${TARGETS:-vmlinux bzImage}
+# The lab guest also gets the lab's test modules (lab/guest/modules),
+# built against it; "modules" writes the Module.symvers they link against.
+lab_modules=
+[ "$name" = guest ] && [ -z "${TARGETS:-}" ] && grep -qx CONFIG_MODULES=y "$obj/.config" &&
+	lab_modules=$obj/lab-modules && targets="$targets modules"
 # shellcheck disable=SC2086
 make -C "$LINUX" O="$obj" -j"$JOBS" "${mk[@]}" ${KBUILD_EXTRA:-} $targets \
 	> "$obj/build.log" 2>&1 || { tail -n 40 "$obj/build.log" >&2; die "kernel build failed (log: $obj/build.log)"; }
+if [ -n "$lab_modules" ]; then
+	rm -rf "$lab_modules" && mkdir -p "$lab_modules" && cp "$TOP"/lab/guest/modules/* "$lab_modules/"
+	make -C "$LINUX" O="$obj" "${mk[@]}" M="$lab_modules" W=1 modules >> "$obj/build.log" 2>&1 ||
+		{ tail -n 40 "$obj/build.log" >&2; die "lab test modules failed to build (log: $obj/build.log)"; }
+	grep -q "lab-modules/.*warning:" "$obj/build.log" && { grep "lab-modules/.*warning:" "$obj/build.log" >&2; die "lab test modules built with warnings"; }
+fi
 say "built $targets in $obj"

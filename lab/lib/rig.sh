@@ -72,6 +72,13 @@ lab_prepare() {
 	cp -u "$GUEST_OBJ/vmlinux" "$LAB_BUILD/images/vmlinux"
 	cp -u "$GUEST_OBJ/arch/x86/boot/bzImage" "$LAB_BUILD/images/bzImage"
 	cp -u "$GUEST_OBJ/System.map" "$LAB_BUILD/images/System.map"
+	# The lab's test modules (lab/guest/modules), which scenarios add to
+	# the initramfs they boot.
+	rm -f "$LAB_BUILD"/images/*.ko
+	local ko
+	for ko in "$GUEST_OBJ"/lab-modules/*.ko; do
+		[ -f "$ko" ] && cp "$ko" "$LAB_BUILD/images/"
+	done
 	# xvdc template: mkfs.ext4 on the host takes 0.1 s, in the guest ~10 s.
 	local e=$LAB_BUILD/images/ext4-${DOM_EXT4_MB}M.img
 	if [ ! -f "$e" ]; then

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# s4-blk-parked: a write that waits in blk-mq for xvda across hibernation,
+# restored by a backend that offers another number of rings.  A 2-vCPU PVH
+# guest loads blkpark (lab/guest/modules), which submits one write to xvda
+# from a freeze_late callback: every disk is disconnected then, so the
+# request waits in blk-mq, in the image too.  Cycle 1: the image is taken
+# with 2 rings per disk and restored by backends that offer 1 (dom0's
+# xen_blkback max_queues); cycle 2: 1 ring, restored with 2 on offer.  Each
+# time the restored kernel completes the write it inherited (status 0), the
+# data reads back, xvda uses the rings on offer (at most its 2 hardware
+# queues), and a fio verify loop on xvda has no errors.
+. "$(dirname "$0")/../lib/lab.sh"
+NAME=parked
+SECTOR=131072 # 64 MiB into xvda, past the fio loop's 16 MiB
+PAGES=8
+XVDA=51712
+lab_boot
+ko=$LAB_BUILD/images/blkpark.ko
+[ -f "$ko" ] || fail "no $ko: the guest kernel was built without the lab's test modules"
+# The lab guest's initramfs with the module added (the kernel unpacks
+# concatenated archives in turn).
+ramdisk=$LAB_BUILD/images/guest-initrd-blkpark.gz
+stage=$LAB_SCEN_LOG/initrd-add
+rm -rf "$stage" && mkdir -p "$stage/lib" && cp "$ko" "$stage/lib/" &&
+	{ cat "$LAB_BUILD/images/guest-initrd.gz"; (cd "$stage" && find lib | cpio -o -H newc --quiet | gzip -6); } > "$ramdisk" ||
+	fail "cannot build the initramfs with blkpark.ko"
+dom0_run "cp /lab/images/guest-initrd-blkpark.gz /scratch/img/" >/dev/null || fail "cannot stage the initramfs in dom0"
+orig_queues=$(dom0_run 'cat /sys/module/xen_blkback/parameters/max_queues') || fail "dom0 has no xen_blkback max_queues"
+lab_on_exit 'dom0_run "echo $orig_queues > /sys/module/xen_blkback/parameters/max_queues" >/dev/null 2>&1'
+set_queues() { dom0_run "echo $1 > /sys/module/xen_blkback/parameters/max_queues" >/dev/null; }
+lab_log "dom0's xen_blkback max_queues was $orig_queues; set per cycle"
+
+# rings: how many rings xvda's frontend set up, from xenstore (one ring
+# is published without multi-queue-num-queues).
+rings() {
+	dom0_run -t 30 "xenstore-read /local/domain/$(dom_id "$NAME")/device/vbd/$XVDA/multi-queue-num-queues 2>/dev/null || echo 1" | tr -d '\r\n '
+}
+# arm TAG: load blkpark (once per boot) and arm it for this cycle's write,
+# whose lines carry TAG.  Prints the module's state before arming.
+arm() {
+	dom_run "$NAME" "[ -d /sys/module/blkpark ] || insmod /lib/blkpark.ko path=/dev/xvda sector=$SECTOR pages=$PAGES || exit 1
+cd /sys/module/blkpark/parameters && echo -n $1 > tag && echo 1 > armed && cat state" 60
+}
+
+set_queues 2 || fail "cannot set dom0's xen_blkback max_queues"
+DOM_RAMDISK=/scratch/img/guest-initrd-blkpark.gz dom_create "$NAME" 2 || fail "$NAME did not become ready"
+fio_start "$NAME" 16M || fail "fio loop did not start"
+c=0
+for plan in "2 1" "1 2"; do
+	read -r before after <<< "$plan"
+	c=$((c + 1))
+	now=$(rings)
+	[ "$now" = "$before" ] || fail "cycle $c: xvda has $now rings before hibernation, want $before"
+	# One tag per cycle: a write from an earlier cycle cannot pass for
+	# this one's.
+	tag=c$c-$RANDOM
+	st=$(arm "$tag") || fail "cycle $c: cannot load or arm blkpark"
+	[ "$st" = idle ] || [ "${st#done:}" != "$st" ] || fail "cycle $c: blkpark state '$st' before arming"
+	HIB_WHILE_OFF="echo $after > /sys/module/xen_blkback/parameters/max_queues" \
+		hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null && arm "$tag" >/dev/null' ||
+		fail "cycle $c: hibernation failed: $HIB_FAIL"
+	lab_log "cycle $c: off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create; backends offer $after ring(s)"
+	# The restored kernel inherited the write pending; it must complete.
+	end=$((SECONDS + 60))
+	until st=$(dom_run "$NAME" 'cat /sys/module/blkpark/parameters/state' 30) && [ "${st#done:}" != "$st" ]; do
+		[ $SECONDS -lt $end ] || fail "cycle $c: the parked write did not complete within 60 s of the resume (state '$st')"
+		sleep 2
+	done
+	[ "$st" = done:0 ] || fail "cycle $c: the parked write ended with '$st'"
+	# ... and it was still waiting when the image was taken.
+	img=$(dom_run "$NAME" 'cat /sys/module/blkpark/parameters/at_restore' 30)
+	[ "$img" = pending ] || fail "cycle $c: the image held the write as '$img', not pending: nothing was parked"
+	dom_run "$NAME" 'dmesg | grep "blkpark:" | tail -n 2' 30 | sed 's/^/# /' >&2
+	line="blkpark $tag"
+	want=$(( PAGES * (4096 / (${#line} + 1)) ))
+	got=$(dom_run "$NAME" "dd if=/dev/xvda bs=4096 skip=$((SECTOR / 8)) count=$PAGES iflag=direct 2>/dev/null | grep -c -x '$line'" 60)
+	[ "$got" = "$want" ] || fail "cycle $c: xvda holds $got of the $want lines the parked write wrote"
+	now=$(rings)
+	lab_log "cycle $c: parked write done:0, $got lines read back, xvda on $now ring(s)"
+	[ "$now" = "$after" ] || fail "cycle $c: xvda uses $now rings after the restore, want $after"
+	read -r passes fails <<< "$(fio_status "$NAME")"
+	[ "${fails:-x}" = 0 ] || fail "cycle $c: fio loop reports '${passes:-?} ${fails:-?}' (passes failures)"
+done
+out=$(fio_stop "$NAME") || fail "fio loop reported errors across hibernation: $out"
+lab_log "fio loop passes/failures: $out"
+dom_destroy "$NAME"
