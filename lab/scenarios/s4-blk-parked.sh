@@ -6,8 +6,9 @@
 # request waits in blk-mq, in the image too.  Cycle 1: the image is taken
 # with 2 rings per disk and restored by backends that offer 1 (dom0's
 # xen_blkback max_queues); cycle 2: 1 ring, restored with 2 on offer.  Each
-# time the restored kernel completes the write it inherited (status 0), the
-# data reads back, xvda uses the rings on offer (at most its 2 hardware
+# time the restored kernel completes the write it inherited (status 0), its
+# data reads back (the kernel that wrote the image sent the same write with
+# other data: only the restored kernel's write leaves the cycle's tag), xvda uses the rings on offer (at most its 2 hardware
 # queues), and a fio verify loop on xvda has no errors.
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=parked

@@ -15,7 +15,8 @@
  * Each page holds the text "blkpark <tag>\n" repeated.  `state` says where
  * the write is: idle, pending, or done:<status>, which a restored kernel
  * reports once the write it inherited from the image has completed;
- * `at_restore` is the state the image held.
+ * `at_restore` is the state the image held.  The kernel that writes the
+ * image sends that write with "thawed" instead of the tag.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -80,14 +81,14 @@ static void blkpark_submit(struct work_struct *work)
 
 static DECLARE_WORK(park_work, blkpark_submit);
 
-/* Each page holds "blkpark <tag>\n" as often as it fits. */
-static void blkpark_fill_pages(void)
+/* Each page holds "blkpark <text>\n" as often as it fits. */
+static void blkpark_fill_pages(const char *text)
 {
 	unsigned int i;
 	char line[64];
 	size_t len, off;
 
-	len = scnprintf(line, sizeof(line), "blkpark %s\n", tag);
+	len = scnprintf(line, sizeof(line), "blkpark %s\n", text);
 	for (i = 0; i < pages; i++) {
 		char *p = page_address(park_pages[i]);
 
@@ -106,7 +107,7 @@ static int blkpark_freeze_late(struct device *dev)
 		return 0;
 	armed = false;
 	strscpy(state, "pending", sizeof(state));
-	blkpark_fill_pages();
+	blkpark_fill_pages(tag);
 	reinit_completion(&park_started);
 	reinit_completion(&park_submitted);
 	pr_info("blkpark: submitting a write of %u pages at sector %llu of %s\n",
@@ -128,6 +129,18 @@ static int blkpark_freeze_late(struct device *dev)
 	return 0;
 }
 
+/*
+ * After the snapshot, in the kernel that writes the image: the waiting
+ * write goes out with other data here, so that the tagged data on the disk
+ * after a restore can only come from the restored kernel's write.
+ */
+static int blkpark_thaw_early(struct device *dev)
+{
+	if (!strcmp(state, "pending"))
+		blkpark_fill_pages("thawed");
+	return 0;
+}
+
 static int blkpark_restore_early(struct device *dev)
 {
 	strscpy(at_restore, state, sizeof(at_restore));
@@ -136,6 +149,7 @@ static int blkpark_restore_early(struct device *dev)
 
 static const struct dev_pm_ops blkpark_pm_ops = {
 	.freeze_late = blkpark_freeze_late,
+	.thaw_early = blkpark_thaw_early,
 	.restore_early = blkpark_restore_early,
 };
 
