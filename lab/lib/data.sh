@@ -63,3 +63,41 @@ data_intact() {
 	FIO_TIMEOUT=120 fio_verify "$1" 32M >/dev/null || fail "$2: xvda's data does not verify"
 	ext4_check_files "$1" || fail "$2: ext4 files changed (or no answer)"
 }
+
+# blkpark_ramdisk NAME: stage, in dom0, the lab guest's initramfs with the
+# blkpark test module added (lab/guest/modules/blkpark.c: a write submitted
+# from its freeze_late callback, which waits across the hibernation); prints
+# the dom0 path for DOM_RAMDISK.  The kernel unpacks concatenated archives
+# in turn.
+blkpark_ramdisk() {
+	local ko=$LAB_BUILD/images/blkpark.ko ramdisk=$LAB_BUILD/images/guest-initrd-blkpark.gz stage=$LAB_SCEN_LOG/initrd-add
+	[ -f "$ko" ] || { echo "no $ko: the guest kernel was built without the lab's test modules" >&2; return 1; }
+	rm -rf "$stage" && mkdir -p "$stage/lib" && cp "$ko" "$stage/lib/" &&
+		{ cat "$LAB_BUILD/images/guest-initrd.gz"; (cd "$stage" && find lib | cpio -o -H newc --quiet | gzip -6); } > "$ramdisk" ||
+		{ echo "cannot build the initramfs with blkpark.ko" >&2; return 1; }
+	dom0_run "cp /lab/images/guest-initrd-blkpark.gz /scratch/img/" >/dev/null ||
+		{ echo "cannot stage the initramfs in dom0" >&2; return 1; }
+	echo /scratch/img/guest-initrd-blkpark.gz
+}
+
+# blkpark_arm NAME DEV SECTOR PAGES TAG: load blkpark in NAME (once per boot)
+# for a write of PAGES pages to DEV at SECTOR, each line "blkpark TAG", and
+# arm it for the next hibernation.  Prints the module's state before arming.
+blkpark_arm() {
+	dom_run "$1" "[ -d /sys/module/blkpark ] || insmod /lib/blkpark.ko path=$2 sector=$3 pages=$4 || exit 1
+cd /sys/module/blkpark/parameters && echo -n $5 > tag && echo 1 > armed && cat state" 60
+}
+
+# blkpark_state NAME: where the write is (idle, pending, done:<errno>).
+blkpark_state() { dom_run "$1" 'cat /sys/module/blkpark/parameters/state' 30; }
+
+# blkpark_wait_done NAME TIMEOUT: wait until the write has completed; prints
+# its state (done:<errno>), or the last state seen when it did not.
+blkpark_wait_done() {
+	local end=$((SECONDS + $2)) st
+	until st=$(blkpark_state "$1") && [ "${st#done:}" != "$st" ]; do
+		[ $SECONDS -lt $end ] || { echo "$st"; return 1; }
+		sleep 2
+	done
+	echo "$st"
+}

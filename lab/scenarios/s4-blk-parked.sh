@@ -16,16 +16,7 @@ SECTOR=131072 # 64 MiB into xvda, past the fio loop's 16 MiB
 PAGES=8
 XVDA=51712
 lab_boot
-ko=$LAB_BUILD/images/blkpark.ko
-[ -f "$ko" ] || fail "no $ko: the guest kernel was built without the lab's test modules"
-# The lab guest's initramfs with the module added (the kernel unpacks
-# concatenated archives in turn).
-ramdisk=$LAB_BUILD/images/guest-initrd-blkpark.gz
-stage=$LAB_SCEN_LOG/initrd-add
-rm -rf "$stage" && mkdir -p "$stage/lib" && cp "$ko" "$stage/lib/" &&
-	{ cat "$LAB_BUILD/images/guest-initrd.gz"; (cd "$stage" && find lib | cpio -o -H newc --quiet | gzip -6); } > "$ramdisk" ||
-	fail "cannot build the initramfs with blkpark.ko"
-dom0_run "cp /lab/images/guest-initrd-blkpark.gz /scratch/img/" >/dev/null || fail "cannot stage the initramfs in dom0"
+ramdisk=$(blkpark_ramdisk) || fail "no initramfs with blkpark"
 orig_queues=$(dom0_run 'cat /sys/module/xen_blkback/parameters/max_queues') || fail "dom0 has no xen_blkback max_queues"
 lab_on_exit 'dom0_run "echo $orig_queues > /sys/module/xen_blkback/parameters/max_queues" >/dev/null 2>&1'
 set_queues() { dom0_run "echo $1 > /sys/module/xen_blkback/parameters/max_queues" >/dev/null; }
@@ -36,15 +27,11 @@ lab_log "dom0's xen_blkback max_queues was $orig_queues; set per cycle"
 rings() {
 	dom0_run -t 30 "xenstore-read /local/domain/$(dom_id "$NAME")/device/vbd/$XVDA/multi-queue-num-queues 2>/dev/null || echo 1" | tr -d '\r\n '
 }
-# arm TAG: load blkpark (once per boot) and arm it for this cycle's write,
-# whose lines carry TAG.  Prints the module's state before arming.
-arm() {
-	dom_run "$NAME" "[ -d /sys/module/blkpark ] || insmod /lib/blkpark.ko path=/dev/xvda sector=$SECTOR pages=$PAGES || exit 1
-cd /sys/module/blkpark/parameters && echo -n $1 > tag && echo 1 > armed && cat state" 60
-}
+# arm TAG: arm blkpark for this cycle's write, whose lines carry TAG.
+arm() { blkpark_arm "$NAME" /dev/xvda $SECTOR $PAGES "$1"; }
 
 set_queues 2 || fail "cannot set dom0's xen_blkback max_queues"
-DOM_RAMDISK=/scratch/img/guest-initrd-blkpark.gz dom_create "$NAME" 2 || fail "$NAME did not become ready"
+DOM_RAMDISK=$ramdisk dom_create "$NAME" 2 || fail "$NAME did not become ready"
 fio_start "$NAME" 16M || fail "fio loop did not start"
 c=0
 for plan in "2 1" "1 2"; do
@@ -62,11 +49,8 @@ for plan in "2 1" "1 2"; do
 		fail "cycle $c: hibernation failed: $HIB_FAIL"
 	lab_log "cycle $c: off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create; backends offer $after ring(s)"
 	# The restored kernel inherited the write pending; it must complete.
-	end=$((SECONDS + 60))
-	until st=$(dom_run "$NAME" 'cat /sys/module/blkpark/parameters/state' 30) && [ "${st#done:}" != "$st" ]; do
-		[ $SECONDS -lt $end ] || fail "cycle $c: the parked write did not complete within 60 s of the resume (state '$st')"
-		sleep 2
-	done
+	st=$(blkpark_wait_done "$NAME" 60) ||
+		fail "cycle $c: the parked write did not complete within 60 s of the resume (state '$st')"
 	[ "$st" = done:0 ] || fail "cycle $c: the parked write ended with '$st'"
 	# ... and it was still waiting when the image was taken.
 	img=$(dom_run "$NAME" 'cat /sys/module/blkpark/parameters/at_restore' 30)
