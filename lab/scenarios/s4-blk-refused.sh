@@ -51,10 +51,14 @@ while :; do
 done
 lab_log "xvda refused once and Closed for ${QUIET_S}s; the parked write ended with EIO"
 
-# New I/O fails at once; a dd that waited would make dom_run time out.
-out=$(dom_run "$NAME" 'dd if=/dev/xvda of=/dev/null bs=4096 count=1 iflag=direct 2>&1; echo "rc=$?"' 30) ||
+# New I/O ends at once (a dd that waited would make dom_run time out): the
+# dead disk has no sectors left, so a write fails and a read gets nothing.
+out=$(dom_run "$NAME" 'dd if=/dev/zero of=/dev/xvda bs=4096 count=1 oflag=direct 2>&1; echo "rc=$?"' 30) ||
+	fail "a write to xvda did not return within 30 s"
+[ "${out##*rc=}" != 0 ] || fail "a write to the refused xvda succeeded: $out"
+out=$(dom_run "$NAME" 'dd if=/dev/xvda bs=4096 count=1 iflag=direct 2>/dev/null | wc -c' 30) ||
 	fail "a read of xvda did not return within 30 s"
-[ "${out##*rc=}" != 0 ] || fail "a read of the refused xvda succeeded: $out"
+[ "$out" = 0 ] || fail "a read of the refused xvda returned $out bytes"
 dom_run "$NAME" 'dd if=/dev/xvdc of=/dev/null bs=1M count=8 iflag=direct 2>/dev/null' 60 ||
 	fail "xvdc does not read after xvda was refused"
 
