@@ -101,3 +101,18 @@ blkpark_wait_done() {
 	done
 	echo "$st"
 }
+
+# blkpark_at_restore NAME: the write's state as the image held it (pending
+# when the image was taken with the write waiting).
+blkpark_at_restore() { dom_run "$1" 'cat /sys/module/blkpark/parameters/at_restore' 30; }
+
+# blkpark_check_lines NAME DEV SECTOR PAGES TAG: the PAGES pages at SECTOR of
+# DEV hold blkpark's lines for TAG, every one (read with O_DIRECT); prints
+# how many, and returns 1 (after printing "GOT of WANT") when some are not.
+blkpark_check_lines() {
+	local line="blkpark $5" want got
+	want=$(( $4 * (4096 / (${#line} + 1)) ))
+	got=$(dom_run "$1" "dd if=$2 bs=4096 skip=$(($3 / 8)) count=$4 iflag=direct 2>/dev/null | grep -c -x '$line'" 60)
+	[ "$got" = "$want" ] || { echo "$got of $want"; return 1; }
+	echo "$got"
+}

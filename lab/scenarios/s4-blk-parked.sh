@@ -53,13 +53,11 @@ for plan in "2 1" "1 2"; do
 		fail "cycle $c: the parked write did not complete within 60 s of the resume (state '$st')"
 	[ "$st" = done:0 ] || fail "cycle $c: the parked write ended with '$st'"
 	# ... and it was still waiting when the image was taken.
-	img=$(dom_run "$NAME" 'cat /sys/module/blkpark/parameters/at_restore' 30)
+	img=$(blkpark_at_restore "$NAME")
 	[ "$img" = pending ] || fail "cycle $c: the image held the write as '$img', not pending: nothing was parked"
 	dom_run "$NAME" 'dmesg | grep "blkpark:" | tail -n 2' 30 | sed 's/^/# /' >&2
-	line="blkpark $tag"
-	want=$(( PAGES * (4096 / (${#line} + 1)) ))
-	got=$(dom_run "$NAME" "dd if=/dev/xvda bs=4096 skip=$((SECTOR / 8)) count=$PAGES iflag=direct 2>/dev/null | grep -c -x '$line'" 60)
-	[ "$got" = "$want" ] || fail "cycle $c: xvda holds $got of the $want lines the parked write wrote"
+	got=$(blkpark_check_lines "$NAME" /dev/xvda $SECTOR $PAGES "$tag") ||
+		fail "cycle $c: xvda holds $got lines of the parked write"
 	now=$(rings)
 	lab_log "cycle $c: parked write done:0, $got lines read back, xvda on $now ring(s)"
 	[ "$now" = "$after" ] || fail "cycle $c: xvda uses $now rings after the restore, want $after"

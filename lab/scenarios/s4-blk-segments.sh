@@ -9,7 +9,8 @@
 # with at most 11 segments per request; cycle 2: restored with the
 # backend's own offer again.  Each time the restored kernel completes the
 # write (status 0), its data reads back, xvda's queue takes the limit on
-# offer (max_segments 11, then 32), and a fio write and verify pass.
+# offer (max_segments 11, then 32), and the fio pattern written to xvda
+# before the first hibernation verifies.
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=segments
 SECTOR=131072
@@ -18,6 +19,7 @@ XVDA=51712
 lab_boot
 ramdisk=$(blkpark_ramdisk) || fail "no initramfs with blkpark"
 DOM_RAMDISK=$ramdisk dom_create "$NAME" || fail "$NAME did not become ready"
+fio_write "$NAME" 16M >/dev/null || fail "fio write failed"
 
 # A dom0 job, started while the guest is off: once the new domain's xvda
 # backend has written its offer (at probe, before the loading kernel
@@ -40,19 +42,17 @@ for plan in "$no_indirect 11" ": 32"; do
 		fail "cycle $c: hibernation failed: $HIB_FAIL"
 	offer=$(dom0_run -t 30 "xenstore-read /local/domain/0/backend/vbd/$(dom_id "$NAME")/$XVDA/feature-max-indirect-segments" | tr -d '\r\n ')
 	lab_log "cycle $c: off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create; the backend offers $offer indirect segments"
-	img=$(dom_run "$NAME" 'cat /sys/module/blkpark/parameters/at_restore' 30)
+	img=$(blkpark_at_restore "$NAME")
 	[ "$img" = pending ] || fail "cycle $c: the image held the write as '$img', not pending"
 	st=$(blkpark_wait_done "$NAME" 60) ||
 		fail "cycle $c: the write did not complete within 60 s of the resume (state '$st')"
 	[ "$st" = done:0 ] || fail "cycle $c: the write ended with '$st'"
-	line="blkpark $tag"
-	lines=$(( PAGES * (4096 / (${#line} + 1)) ))
-	got=$(dom_run "$NAME" "dd if=/dev/xvda bs=4096 skip=$((SECTOR / 8)) count=$PAGES iflag=direct 2>/dev/null | grep -c -x '$line'" 60)
-	[ "$got" = "$lines" ] || fail "cycle $c: xvda holds $got of the $lines lines of the write"
+	got=$(blkpark_check_lines "$NAME" /dev/xvda $SECTOR $PAGES "$tag") ||
+		fail "cycle $c: xvda holds $got lines of the write"
 	segs=$(max_segments)
 	[ "$segs" = "$want" ] || fail "cycle $c: xvda's queue takes $segs segments, want $want"
-	fio_write "$NAME" 16M >/dev/null && FIO_TIMEOUT=120 fio_verify "$NAME" 16M >/dev/null ||
-		fail "cycle $c: fio write and verify on xvda failed"
-	lab_log "cycle $c: the write done:0, $got lines read back, max_segments $segs, fio verified"
+	FIO_TIMEOUT=120 fio_verify "$NAME" 16M >/dev/null ||
+		fail "cycle $c: the fio pattern written before hibernation does not verify"
+	lab_log "cycle $c: the write done:0, $got lines read back, max_segments $segs, fio pattern verified"
 done
 dom_destroy "$NAME"
