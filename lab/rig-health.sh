@@ -119,9 +119,6 @@ one_round() {
 	local v=$1 type=$2 vcpus=$3 name=rig-$1 off0 off1 off2 ready=0 ran=0 t0 create=dom_create wait=300
 	local -a cfg=()
 	local DOM_TSC_MODE=${DOM_TSC_MODE:-native}
-	# A triple-faulted guest stays until dom_destroy saved its vCPU state.
-	# shellcheck disable=SC2034 # read by dom_create and dom_destroy
-	local DOM_ON_REBOOT=preserve
 	[ "$v" = tsc-default ] && DOM_TSC_MODE=default
 	mapfile -t cfg < <(variant_cfg "$v")
 	dom_cursor "$name"	# a round whose create fails early reads no older console

@@ -89,6 +89,8 @@ run_scenario() {
 	rc=$?
 	rm -f "$LAB_BUILD/scenario.pgid"
 	dt=$((SECONDS - t0))
+	# The state of a guest a triple fault left, for judging the faults.
+	[ $rc = 99 ] || ! lab_running || dom_save_fault_state
 	slice "$LAB_RUN/serial.log" "$LAB_SCEN_LOG/serial.log" "$ser_off"
 	for f in "$LAB_RUN"/console/guest-*.log; do
 		[ -e "$f" ] && slice "$f" "$LAB_SCEN_LOG/${f##*/}" "${con_off[$f]:-0}"

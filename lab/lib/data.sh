@@ -64,21 +64,24 @@ data_intact() {
 	ext4_check_files "$1" || fail "$2: ext4 files changed (or no answer)"
 }
 
-# blkpark_ramdisk NAME: stage, in dom0, the lab guest's initramfs with the
-# blkpark test module added (lab/guest/modules/blkpark.c: a write submitted
-# from its freeze_late callback, which waits across the hibernation); prints
-# the dom0 path for DOM_RAMDISK.  The kernel unpacks concatenated archives
-# in turn.
-blkpark_ramdisk() {
-	local ko=$LAB_BUILD/images/blkpark.ko ramdisk=$LAB_BUILD/images/guest-initrd-blkpark.gz stage=$LAB_SCEN_LOG/initrd-add
+# guest_module_ramdisk MODULE: stage, in dom0, the lab guest's initramfs
+# with the lab's test module MODULE (lab/guest/modules/MODULE.c) added as
+# /lib/MODULE.ko; prints the dom0 path for DOM_RAMDISK.  The kernel unpacks
+# concatenated archives in turn.
+guest_module_ramdisk() {
+	local ko=$LAB_BUILD/images/$1.ko ramdisk=guest-initrd-$1.gz stage=$LAB_SCEN_LOG/initrd-add
 	[ -f "$ko" ] || { echo "no $ko: the guest kernel was built without the lab's test modules" >&2; return 1; }
 	rm -rf "$stage" && mkdir -p "$stage/lib" && cp "$ko" "$stage/lib/" &&
-		{ cat "$LAB_BUILD/images/guest-initrd.gz"; (cd "$stage" && find lib | cpio -o -H newc --quiet | gzip -6); } > "$ramdisk" ||
-		{ echo "cannot build the initramfs with blkpark.ko" >&2; return 1; }
-	dom0_run "cp /lab/images/guest-initrd-blkpark.gz /scratch/img/" >/dev/null ||
+		{ cat "$LAB_BUILD/images/guest-initrd.gz"; (cd "$stage" && find lib | cpio -o -H newc --quiet | gzip -6); } > "$LAB_BUILD/images/$ramdisk" ||
+		{ echo "cannot build the initramfs with $1.ko" >&2; return 1; }
+	dom0_run "cp /lab/images/$ramdisk /scratch/img/" >/dev/null ||
 		{ echo "cannot stage the initramfs in dom0" >&2; return 1; }
-	echo /scratch/img/guest-initrd-blkpark.gz
+	echo "/scratch/img/$ramdisk"
 }
+
+# blkpark_ramdisk: the initramfs with blkpark (a write submitted from its
+# freeze_late callback, which waits across the hibernation).
+blkpark_ramdisk() { guest_module_ramdisk blkpark; }
 
 # blkpark_arm NAME DEV SECTOR PAGES TAG: load blkpark in NAME (once per boot)
 # for a write of PAGES pages to DEV at SECTOR, each line "blkpark TAG", and

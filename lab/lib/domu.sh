@@ -51,10 +51,11 @@ dom_wait_marker() {
 			return 2
 		fi
 		lab_check_alive
-		# A triple fault ends the domain (on_reboot=destroy): do not wait
-		# for the timeout when it was this one's.  Xen prints the fault
-		# before the toolstack destroys the domain: look again on every
-		# round while a fault is in the log.
+		# A triple fault shuts the domain down (on_reboot=preserve keeps
+		# it, for dom_save_fault_state): do not wait for the timeout when
+		# it was this one's.  Xen prints the fault before the toolstack
+		# sees the shutdown: look again on every round while a fault is in
+		# the log.
 		nf=$(tail -c +"$((ser_off + 1))" "$LAB_RUN/serial.log" | grep -a -c 'Triple fault')
 		if [ "$nf" -gt 0 ]; then
 			if ! dom_exists "$name"; then
@@ -107,17 +108,36 @@ dom_diagnose() {
 
 dom_id() { dom0_run -t 30 "xl domid $1" 2>/dev/null | tr -d '\n '; }
 # dom_exists NAME: the domain exists and has neither crashed (on_crash=preserve)
-# nor shut down (DOM_ON_REBOOT=preserve keeps a triple-faulted one).
+# nor shut down (on_reboot=preserve keeps a triple-faulted one).
 dom_exists() { DOM0_QUIET=1 dom0_run -t 30 "xl list $1 2>/dev/null | awk 'NR == 2 && \$5 !~ /[cs]/ { ok = 1 } END { exit !ok }'"; }
 
 # dom_wait_gone NAME [TIMEOUT]: wait (in dom0) until the domain no longer exists.
-# Returns 2 if it crashed instead (on_crash=preserve keeps it), 1 on timeout.
+# Returns 2 if it crashed instead (on_crash=preserve keeps it), 3 if it was
+# shut down for a reboot, which for a lab guest is a triple fault
+# (on_reboot=preserve keeps it: dom_destroy saves its state), 1 on timeout.
 dom_wait_gone() {
 	local t=${2:-180}
-	dom0_run -t $((t + 30)) "i=0; while s=\$(xl list $1 2>/dev/null | awk 'NR == 2 { print \$5 }'); [ -n \"\$s\" ]; do
-		case \$s in *c*) echo crashed; exit 2 ;; esac
+	dom0_run -t $((t + 30)) "i=0; while s=\$(xl list -v $1 2>/dev/null | awk 'NR == 2 { print \$5, \$8 }'); [ -n \"\$s\" ]; do
+		case \$s in *c*) echo crashed; exit 2 ;; *s*' 1') echo rebooted; exit 3 ;; esac
 		i=\$((i+1)); [ \$i -gt $((t * 4)) ] && exit 1; sleep 0.25; done"
 }
+
+# _dom_save_fault_state_cmd [NAME]: the dom0 command that saves, for NAME or
+# for every domain a reboot shut down and on_reboot=preserve kept (for a
+# lab guest, a triple fault), Xen's whole saved state of its vCPUs
+# (xen-hvmctx: segments, descriptor tables, control registers, the event
+# Xen was injecting) in the scenario's logs as hvmctx-<domid>.txt, once.
+# lab/lib/faults.sh reads it to tell the rig's faults (hvmctx_inject).
+_dom_save_fault_state_cmd() {
+	local dir=/lab/${LAB_SCEN_LOG#"$LAB_BUILD"/}
+	printf '%s' "xl list -v ${1:-} 2>/dev/null | awk 'NR > 1 && \$5 ~ /s/ && \$8 == 1 { print \$2 }' |
+		while read -r id; do [ -e $dir/hvmctx-\$id.txt ] ||
+			/usr/lib/xen-4.17/bin/xen-hvmctx \$id > $dir/hvmctx-\$id.txt 2>&1; done; true"
+}
+
+# dom_save_fault_state [NAME]: run it (a scenario's end, before its faults
+# are judged).
+dom_save_fault_state() { DOM0_QUIET=1 dom0_run -t 60 "$(_dom_save_fault_state_cmd "${1:-}")" >/dev/null 2>&1; }
 
 # Write NAME's xl config: PVH, HVM or PV (DOM_TYPE); the lab's guest (its kernel, initramfs
 # and three disks) unless DOM_KERNEL, DOM_RAMDISK and DOM_DISKS (the disk
@@ -153,7 +173,9 @@ xvdc ext4.img"}
 			printf "'format=raw,vdev=%s,access=rw,target=/scratch/%s/%s'\n" "$l" "$name" "$file"
 		done <<< "$disks" | paste -s -d, -)"
 		echo 'on_poweroff = "destroy"'
-		echo "on_reboot = \"${DOM_ON_REBOOT:-destroy}\""
+		# A triple fault is a reboot: keep the domain until dom_destroy
+		# saved its vCPUs' state (lab/lib/faults.sh names faults by it).
+		echo 'on_reboot = "preserve"'
 		echo 'on_crash = "preserve"'
 		for l in "$@"; do echo "$l"; done
 	} > "$cfg"
@@ -226,7 +248,7 @@ dom_create() {
 	shift; [ $# -gt 0 ] && shift
 	_dom_cfg "$name" "$vcpus" "$@"
 	if [ -z "${DOM_KEEP_DISKS:-}" ]; then
-		dom0_run "xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name && ${DOM_MAKE_DISKS:-rm -f data.img swap.img ext4.img &&
+		dom0_run "$(_dom_save_fault_state_cmd "$name"); xl destroy $name >/dev/null 2>&1; mkdir -p /scratch/$name && cd /scratch/$name && ${DOM_MAKE_DISKS:-rm -f data.img swap.img ext4.img &&
 			truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&
 			cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img}" >/dev/null || return 1
 	fi
@@ -256,18 +278,10 @@ dom_boot() {
 	lab_log "$name: ready after ${DOM_READY_S}s (${line##*@@READY })"
 }
 
-# dom_destroy NAME
-# dom_destroy NAME: xl destroy.  With DOM_ON_REBOOT=preserve, a domain that a
-# triple fault shut down leaves Xen's whole saved state of its vCPUs first
-# (xen-hvmctx: segments, descriptor tables, control registers, the pending
-# event) in the scenario's logs, hvmctx-<domid>.txt.  Only lab/rig-health.sh
-# sets it: a hibernation cycle (dom_wait_gone) would take a kept domain for
-# one that did not power off.
+# dom_destroy NAME: xl destroy, after saving the state of a domain a triple
+# fault left (_dom_save_fault_state_cmd).
 dom_destroy() {
-	[ "${DOM_ON_REBOOT:-destroy}" = preserve ] && DOM0_QUIET=1 dom0_run -t 60 \
-		"id=\$(xl domid $1) && xl list $1 | awk 'NR == 2 && \$5 ~ /s/ { f = 1 } END { exit !f }' &&
-		/usr/lib/xen-4.17/bin/xen-hvmctx \$id > /lab/${LAB_SCEN_LOG#"$LAB_BUILD"/}/hvmctx-\$id.txt 2>&1" >/dev/null 2>&1
-	dom0_run -t 60 "xl destroy $1" >/dev/null 2>&1
+	dom0_run -t 60 "$(_dom_save_fault_state_cmd "$1"); xl destroy $1" >/dev/null 2>&1
 }
 
 # dom_send NAME 'command': type a command to the guest agent, do not wait.

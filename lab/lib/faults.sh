@@ -20,12 +20,17 @@
 #                    handled the exit, the same event as xen: seen from the
 #                    other side of the VMRUN.  (guest:? when the address
 #                    cannot be named.)
-#   guest-user       a user-space address
+#   guest-user       a user-space address (CS of privilege level 3)
+# When Xen's saved state of the faulted vCPU is at hand (hvmctx-<domid>.txt
+# in the scenario's logs, kept by lab/lib/domu.sh) and says Xen was
+# delivering an event through the guest's own, whole IDT with paging on,
+# "+inject:<vector>" follows the signature (hvmctx_inject): a real CPU
+# cannot fail such a delivery three times over, whatever the guest ran.
 # A signature is the rig's when it matches one of RIG_FAULT_SIGNATURES, each
 # seen in a control run (lab/rig-health.sh: no hibernation, none of the
 # series' code paths) and listed in lab/README.md with that evidence.  Any
 # other fault is a real failure.
-RIG_FAULT_SIGNATURES=${RIG_FAULT_SIGNATURES:-'^xen: ^guest:[^:]+:after-(vmmcall|wrmsr|rdmsr|rdtscp?|cpuid|hlt|in|out|inb|outb|inw|outw|inl|outl)$'}
+RIG_FAULT_SIGNATURES=${RIG_FAULT_SIGNATURES:-'^xen: ^guest:[^:]+:after-(vmmcall|wrmsr|rdmsr|rdtscp?|cpuid|hlt|in|out|inb|outb|inw|outw|inl|outl)$ \+inject:0x[0-9a-f]{2}$'}
 
 # rig_fault_lines [SYSTEM_MAP [TEXT]] < serial text: one line per triple
 # fault, "d<dom>v<vcpu> <signature> <cs>:<rip>".  SYSTEM_MAP is the guest
@@ -100,7 +105,7 @@ _rig_fault_dumps() {
 			symat = ""; sig = "guest:" sym(rip)
 			if (sig != "guest:?") { print pending, sig, cs ":" rip, symat, symfrom; pending = ""; next }
 		} else
-			sig = "guest-user"
+			sig = (cs ~ /[37bf]$/) ? "guest-user" : "guest:?"	# RPL 3: user space
 		print pending, sig, cs ":" rip; pending = ""; next
 	}
 	pending != "" && --left <= 0 { print pending, "unknown -"; pending = "" }
@@ -119,12 +124,62 @@ rig_fault_is_rigs() {
 	return 1
 }
 
+# hvmctx_inject FILE VCPU: FILE (xen-hvmctx's output for a domain a triple
+# fault shut down) says that Xen was delivering an event to VCPU (the
+# "event" field's valid bit) with the guest's own IDT loaded whole (IDTR
+# not Xen's, limit 0xfff: the 256 gates of a 64-bit kernel) and paging on
+# (CR0.PG): prints "inject:<vector>".  A real CPU delivers that event, or
+# the #DF its delivery raises (on an IST stack of its own), through that
+# IDT; only a broken gate, GDT or stack mapping makes it fault three times,
+# and control runs without hibernation (lab/rig-health.sh) saw these faults
+# with the guest's tables intact (lab/README.md, "Rig faults").  Returns 1
+# otherwise, and when FILE is missing.
+hvmctx_inject() {
+	[ -f "$1" ] || return 1
+	awk -v v="$2" '
+	function hex(h,    i, x) {
+		h = tolower(h); sub(/^0x/, "", h); h = substr(h, length(h) > 8 ? length(h) - 7 : 1); x = 0
+		for (i = 1; i <= length(h); i++) x = x * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+		return x
+	}
+	/^Entry [0-9]+: / { s = $6; sub(/,/, "", s); cpu = ($4 == 2 && s == v); next }
+	cpu && $1 == "cr0" { cr0 = hex($2) }
+	cpu && $1 == "idtr" { base = $2; lim = $4; gsub(/[()]/, "", base); gsub(/[()]/, "", lim) }
+	cpu && $1 == "event" { ev = hex($2); seen = 1 }
+	END {
+		if (!seen || ev < 2147483648 || cr0 < 2147483648) exit 1
+		if (base ~ /^0xffff82d0/ || base !~ /^0xffff/ || lim != "0x0fff") exit 1
+		printf "inject:0x%02x\n", ev % 256
+	}' "$1"
+}
+
+# rig_fault_with_inject DIR < rig_fault_lines output: the same lines, each
+# signature that is not the rig's followed by "+inject:<vector>" when the
+# faulted domain's state in DIR says so (hvmctx_inject).  Not for a kernel
+# address that System.map does not name (guest:?: code outside the kernel's
+# text, such as the page the image's restore code is copied to), nor in the
+# code that runs a restore on temporary page tables, which need not map the
+# IDT: there a real CPU triple-faults too.
+rig_fault_with_inject() {
+	local d sig rest id inj
+	while read -r d sig rest; do
+		id=${d#d}
+		if ! rig_fault_is_rigs "$sig" && [[ $sig =~ ^(guest:[A-Za-z_]|guest-user) ]] &&
+			! [[ $sig =~ ^guest:(restore_image|core_restore_code|restore_registers): ]] &&
+			inj=$(hvmctx_inject "$1/hvmctx-${id%v*}.txt" "${d#*v}"); then
+			sig="$sig+$inj"
+		fi
+		printf '%s %s %s\n' "$d" "$sig" "$rest"
+	done
+}
+
 # rig_faults_since OFFSET [DOMID [TEXT [SYSTEM_MAP]]]: the triple faults in
 # Xen's serial log after OFFSET (of domain DOMID only, if given), as
-# rig_fault_lines prints them.  Returns 1 when there is none.
+# rig_fault_lines prints them, with the scenario's saved domain states
+# (rig_fault_with_inject).  Returns 1 when there is none.
 rig_faults_since() {
 	local lines
-	lines=$(tail -c +"$(($1 + 1))" "$LAB_RUN/serial.log" | rig_fault_lines "${4:-}" "${3:-}")
+	lines=$(tail -c +"$(($1 + 1))" "$LAB_RUN/serial.log" | rig_fault_lines "${4:-}" "${3:-}" | rig_fault_with_inject "$LAB_SCEN_LOG")
 	[ -n "${2:-}" ] && lines=$(grep -E "^d$2v[0-9]+ " <<< "$lines")
 	[ -n "$lines" ] || return 1
 	printf '%s\n' "$lines"
@@ -179,7 +234,8 @@ hvmctx_event() {
 # than the ABSORBED ones a retry or a repeat already paid for, and every
 # fault has a signature of the rig's (rig_fault_is_rigs), each guest RIP
 # named with the _text of its own domain's kernel (steps.log says which
-# guest a domain id was, its @@READY line the _text); prints them.
+# guest a domain id was, its @@READY line the _text) and the domain's
+# saved state in LOG_DIR (rig_fault_with_inject); prints them.
 rig_fault_only() {
 	local lines d line sig text name n=0 named=()
 	lines=$(rig_fault_lines "" < "$1/serial.log")
@@ -188,7 +244,8 @@ rig_fault_only() {
 		n=$((n + 1))
 		name=$(_domid_name "$1" "$d")
 		text=$(grep -a -o '@@READY .* text=[0-9a-f]*' "$1/guest-$name.log" 2>/dev/null | tail -n 1 | sed 's/.* text=//')
-		line=$(grep -a -A12 "$d Triple fault" "$1/serial.log" | rig_fault_lines "$(dom_system_map "$name" "$1")" "$text" | head -n 1)
+		line=$(grep -a -A12 "$d Triple fault" "$1/serial.log" | rig_fault_lines "$(dom_system_map "$name" "$1")" "$text" |
+			head -n 1 | rig_fault_with_inject "$1")
 		read -r _ sig _ <<< "$line"
 		rig_fault_is_rigs "$sig" || return 1
 		named+=("$line")

@@ -48,14 +48,14 @@ _HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$r
 # power off, create a NEW domain from the same config (resume from xvdb),
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
-# HIB_FAIL to one of: send, press, no-poweroff, crashed, triple-fault, no-image, while-off
+# HIB_FAIL to one of: send, press, no-poweroff, crashed, rebooted, triple-fault, no-image, while-off
 # (the HIB_WHILE_OFF dom0 command failed), create, triple-fault-loading (the
 # loader faulted after it read the image), loader-faults (it faulted before,
 # LAB_MAX_RETRIES times), no-resume (fresh boot), resume-timeout, same-domid,
 # hibernate-rc-N (the guest command's status), and returns non-zero; HIB_FAULT and HIB_RIG describe a
 # triple fault (_hib_fault).  Timeline in HIB_T_* (seconds).
 dom_hibernate_and_restore() {
-	local name=$1 old new id t0 t1 line ser0
+	local name=$1 old new id t0 t1 line ser0 rebooted=
 	HIB_FAIL='' HIB_FAULT='' HIB_RIG=''
 	old=$(dom_id "$name")
 	dom_cursor "$name"
@@ -72,11 +72,13 @@ dom_hibernate_and_restore() {
 	case $? in
 	0) ;;
 	2) HIB_FAIL=crashed; lab_log "$name: domain crashed during hibernation"; return 1 ;;
+	3) rebooted=1; DOM0_QUIET=1 dom_destroy "$name" ;;	# a triple fault, its state saved
 	*) HIB_FAIL=no-poweroff; lab_log "$name: domain did not power off after echo disk"; return 1 ;;
 	esac
 	HIB_T_OFF=$(_since "$t0")
-	# A triple fault "reboots" the domain, and on_reboot=destroy makes
-	# that look like the power-off that ends a hibernation.
+	# A triple fault "reboots" the domain: it ended without the power-off
+	# that ends a hibernation, but may have come after the image was
+	# written.
 	if _hib_fault "$ser0" "$old" "$name"; then
 		lab_log "$name: domain $old triple-faulted during hibernation after ${HIB_T_OFF}s: $HIB_FAULT"
 		dom_log "$name" | grep -a -v -E 'calling |returned ' | tail -n 12 | sed 's/^/# last console: /' >&2
@@ -88,6 +90,10 @@ dom_hibernate_and_restore() {
 		fi
 		echo "$(date -u +%T) $LAB_SCENARIO $name: triple fault after the image was written ($HIB_FAULT)" >> "$LAB_RUN/retries"
 		lab_log "$name: the image was written whole before the fault (a rig signature): restoring it"
+	elif [ -n "$rebooted" ]; then
+		HIB_FAIL=rebooted
+		lab_log "$name: domain $old rebooted instead of powering off, with no triple fault in Xen's log"
+		return 1
 	fi
 	lab_log "$name: domain $old powered off after ${HIB_T_OFF}s"
 	# The retry rule below relies on this: an image on xvdb after every power-off.
@@ -116,6 +122,7 @@ dom_hibernate_and_restore() {
 		# create time).  Counted as a create retry.
 		attempt=$((attempt + 1))
 		HIB_FAULT='' HIB_RIG=''
+		DOM0_QUIET=1 dom_destroy "$name"	# its state first, for _hib_fault
 		_hib_fault "$DOM_START_SERIAL_OFF" "$new" "$name" || HIB_FAULT="no triple fault of domain $new in Xen's log"
 		if ! _hib_image_pending "$name"; then
 			HIB_FAIL=triple-fault-loading
@@ -127,7 +134,6 @@ dom_hibernate_and_restore() {
 		# The image is still there: a fresh boot would resume it, so this
 		# is not a failure hib_cycle can repeat.
 		[ $attempt -le "$LAB_MAX_RETRIES" ] || { HIB_FAIL=loader-faults; return 1; }
-		DOM0_QUIET=1 dom0_run -t 60 "xl destroy $name" >/dev/null 2>&1
 		t1=$(_now)
 	done
 	[ $rc = 0 ] || { HIB_FAIL=resume-timeout; lab_log "$name: no resume marker"; return 1; }

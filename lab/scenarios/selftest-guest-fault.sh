@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# selftest-guest-fault: a triple fault that the guest itself causes is kept,
+# its state saved, and judged not to be the rig's (lab/lib/faults.sh).  The
+# lab guest loads tripfault (lab/guest/modules), which loads its own IDT with
+# a limit of 0 and waits for an interrupt: the domain must shut down for a
+# reboot and stay (on_reboot = "preserve"), dom_wait_gone must say so,
+# dom_destroy must leave Xen's state of its vCPU (xen-hvmctx) in the logs,
+# and the fault must fail a scenario: no "+inject" (the IDT cannot hold the
+# event), not the rig's.
+# lab-timeout-s: 300
+. "$(dirname "$0")/../lib/lab.sh"
+NAME=tripf
+lab_boot
+ramdisk=$(guest_module_ramdisk tripfault) || fail "no initramfs with tripfault"
+DOM_RAMDISK=$ramdisk dom_create "$NAME" || fail "guest did not boot"
+id=$DOM_ID
+ser0=$(stat -c %s "$LAB_RUN/serial.log")
+dom_run "$NAME" 'insmod /lib/tripfault.ko' 30 >/dev/null || fail "cannot load tripfault"
+dom_send "$NAME" 'echo 1 > /sys/module/tripfault/parameters/now' >/dev/null || fail "cannot send the trigger"
+dom_wait_gone "$NAME" 60 >/dev/null
+rc=$?
+[ $rc = 3 ] || fail "dom_wait_gone returned $rc, want 3 (shut down for a reboot, kept)"
+lab_log "domain $id shut down for a reboot and was kept"
+dom_destroy "$NAME"
+ctx=$LAB_SCEN_LOG/hvmctx-$id.txt
+grep -q '^Entry [0-9]*: type 2 instance 0,' "$ctx" 2>/dev/null || fail "no saved vCPU state in $ctx"
+lab_log "saved state: $(hvmctx_event "$ctx" 0), $(grep -m1 'idtr' "$ctx" | tr -s ' ')"
+line=$(rig_faults_since "$ser0" "$id" "$(dom_ready_text "$NAME")" "$(dom_system_map "$NAME")") ||
+	fail "no triple fault of domain $id in Xen's log"
+[ "$(wc -l <<< "$line")" = 1 ] || fail "more than one fault: $line"
+read -r _ sig _ <<< "$line"
+lab_log "fault: $line"
+case $sig in
+guest:tripfault_now:* | guest:delay_* | guest:__const_udelay:* | guest:?:*) ;;
+*) fail "fault '$sig' is not where tripfault waits" ;;
+esac
+[[ $sig != *+inject:* ]] || fail "'$sig': an injection through an IDT of limit 0 taken as intact"
+! rig_fault_is_rigs "$sig" || fail "'$sig' taken for the rig's"
+lab_log "a guest's own triple fault: $sig, not the rig's"
