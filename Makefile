@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export BUILD ?= $(CURDIR)/build
 export XH_CACHE ?= /var/cache/xen-hibernation
 
-.PHONY: all deps tree export kernel deb check check-series kunit lab lab-test demo soak kaslr rig-health clean help
+.PHONY: all deps tree export kernel deb check check-series kunit lab lab-test demo soak kaslr rig-health history clean help
 
 all: help
 
@@ -22,6 +22,7 @@ help:
 	@echo "make soak [N=100]  N hibernation cycles of one guest, per-cycle table"
 	@echo "make kaslr [N=20]  s4-kaslr with N cycles (make check runs 10)"
 	@echo "make rig-health [RIG_MINUTES=20] [RIG_VARIANTS='native tsc-default']  domU triple faults of the rig, no hibernation"
+	@echo "make history [RUN=commit]  the make check runs of this machine (CI's too): time, result, reruns, rig faults"
 
 deps:
 	@scripts/deps.sh
@@ -70,6 +71,9 @@ rig-health: kernel
 
 check: deps
 	@scripts/check.sh
+
+history:
+	@RUN=$(RUN) scripts/history.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lab

@@ -19,7 +19,7 @@ if [ -n "${CI:-}" ]; then
 fi
 logdir=$BUILD/check-logs
 mkdir -p "$logdir"
-rm -f "$logdir"/*.tap
+rm -f "$logdir"/*.tap "$logdir/stages"
 start=$(date +%s)
 passed=0 failed=0 skipped=0
 : > "$logdir/failures"
@@ -30,6 +30,7 @@ stage() {	# stage NAME COMMAND...
 	# Under CI's budget, a stage that starts too late is skipped, visibly.
 	if [ -n "${CHECK_BUDGET_S:-}" ] && [ $(( $(date +%s) - start + ${STAGE_MIN_S:-600} )) -gt "$CHECK_BUDGET_S" ]; then
 		echo "ok - $name # SKIP time budget of this run exhausted"
+		echo "$name skipped: time budget of this run exhausted" >> "$logdir/stages"
 		skipped=$((skipped + 1))
 		return 0
 	fi
@@ -49,6 +50,7 @@ stage() {	# stage NAME COMMAND...
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	grep -E '^not ok' "$log" | grep -vE '# TODO' | sed "s/^/$name: /" >> "$logdir/failures"
 	echo "# ---- $name: $p passed, $f failed, $s skipped in $(( $(date +%s) - t0 )) s"
+	echo "$name $p passed, $f failed, $s skipped in $(( $(date +%s) - t0 )) s" >> "$logdir/stages"
 }
 
 workbench_tests() {
@@ -103,11 +105,38 @@ else
 	failed=$((failed + 1))
 fi
 
+# record_run: this run's record in $XH_CACHE/history (outside the clone,
+# so that runs of fresh clones, CI's among them, add up on a machine):
+# what was tested, how long each stage took, the lab's per-scenario times
+# and rig faults, the failures.  scripts/history.sh reads them.
+record_run() {
+	local dir=$XH_CACHE/history f
+	mkdir -p "$dir" || return 0
+	f=$dir/$(date -u -d "@$start" +%Y%m%dT%H%M%SZ)-$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown).txt
+	{
+		echo "commit $(git -C "$TOP" rev-parse HEAD 2>/dev/null)$(git -C "$TOP" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
+		echo "started $(date -u -d "@$start" '+%F %T') UTC"
+		echo "seconds $(( $(date +%s) - start ))"
+		echo "ci ${CI:-no}"
+		echo "result $passed passed, $failed failed, $skipped skipped"
+		echo "rig-faults $rig"
+		sed 's/^/stage /' "$logdir/stages" 2>/dev/null
+		sed 's/^/failed /' "$logdir/failures"
+		[ "$(stat -c %Y "$BUILD/lab/logs/summary.txt" 2>/dev/null || echo 0)" -lt "$start" ] ||
+			sed 's/^/lab /' "$BUILD/lab/logs/summary.txt"
+		grep -E '^# rig fault:|^(ok|not ok) [0-9]+' "$logdir/lab.tap" 2>/dev/null | sed 's/^/tap /'
+	} > "$f.new" && mv "$f.new" "$f"
+	# The newest 100 runs are kept.
+	ls -1 "$dir"/*.txt 2>/dev/null | sort | head -n -100 | xargs -r rm -f
+}
+
 echo "# total time $(( $(date +%s) - start )) s"
 # Faults of the rig (QEMU's nested SVM) that a retry or a repeat absorbed:
 # each is a "# rig fault:" line of the lab's output (lab/README.md).
 rig=$(grep -c '^# rig fault:' "$logdir/lab.tap" 2>/dev/null)
-echo "# rig faults absorbed: ${rig:-0}"
+rig=${rig:-0}
+echo "# rig faults absorbed: $rig"
+record_run
 # The failures again, last: a CI log is often read from its tail only.
 [ -s "$logdir/failures" ] && sed 's/^/# FAILED /' "$logdir/failures"
 echo "$passed passed, $failed failed, $skipped skipped"
