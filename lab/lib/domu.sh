@@ -258,24 +258,53 @@ dom_create() {
 # dom_boot NAME: boot NAME from its existing config and disks, as they are,
 # and wait for the guest's @@READY.  Sets DOM_ID and DOM_READY_S.
 dom_boot() {
-	local name=$1 t0 line why=
-	t0=$(_now)
-	_dom_start "$name" || { dom_tails "$name" >&2; return 1; }
-	line=$(dom_wait_marker "$name" '@@READY' "$DOM_READY_TIMEOUT")
-	case $? in
-	0) ;;
-	2) why="$name: panic or oops while booting" ;;
-	3) why="$name: triple fault while booting" ;;
-	*) why="$name: no @@READY marker within ${DOM_READY_TIMEOUT}s" ;;
-	esac
-	if [ -n "$why" ]; then
-		echo "$why" > "$LAB_SCEN_LOG/reason"
-		echo "dom_create: $name: guest never reported ready" >&2
-		dom_tails "$name" >&2
-		return 1
-	fi
+	local name=$1 t0 line why= rc attempt=0 fault
+	while :; do
+		t0=$(_now)
+		_dom_start "$name" || { dom_tails "$name" >&2; return 1; }
+		line=$(DOM_SERIAL_OFF=$DOM_START_SERIAL_OFF dom_wait_marker "$name" '@@READY' "$DOM_READY_TIMEOUT")
+		rc=$?
+		case $rc in
+		0) break ;;
+		2) why="$name: panic or oops while booting" ;;
+		3) why="$name: triple fault while booting" ;;
+		*) why="$name: no @@READY marker within ${DOM_READY_TIMEOUT}s" ;;
+		esac
+		# A fault of the rig's (lab/lib/faults.sh) while booting cost
+		# nothing the guest had: boot it again, as for a guest that died
+		# before its first line (_dom_start).
+		fault=
+		if [ $rc = 2 ] || [ $rc = 3 ]; then
+			DOM0_QUIET=1 dom_destroy "$name"	# its state first, for the judgement
+			fault=$(_dom_boot_rig_fault "$name" $rc)
+		fi
+		if [ -z "$fault" ] || [ $attempt -ge "$LAB_MAX_RETRIES" ]; then
+			echo "$why${fault:+ ($fault, $attempt boots retried already)}" > "$LAB_SCEN_LOG/reason"
+			echo "dom_create: $name: guest never reported ready" >&2
+			dom_tails "$name" >&2
+			return 1
+		fi
+		attempt=$((attempt + 1))
+		echo "$(date -u +%T) $LAB_SCENARIO $name: boot ended by a rig fault ($fault)" >> "$LAB_RUN/retries"
+		lab_log "$name: $why, a fault of the rig's ($fault): booting again (retry $attempt/$LAB_MAX_RETRIES)"
+	done
 	DOM_READY_S=$(_since "$t0")
 	lab_log "$name: ready after ${DOM_READY_S}s (${line##*@@READY })"
+}
+
+# _dom_boot_rig_fault NAME RC: after a boot of NAME that ended in an oops
+# (RC 2) or a triple fault (RC 3), the signatures when each of its faults is
+# the rig's (rig_oopses, rig_faults_all_rigs); nothing otherwise.
+_dom_boot_rig_fault() {
+	if [ "$2" = 2 ]; then
+		# An oops and a triple fault together are not judged here.
+		rig_faults_since "$DOM_START_SERIAL_OFF" "$DOM_ID" >/dev/null && return 0
+		dom_log "$1" | rig_oopses
+		return 0
+	fi
+	local lines
+	lines=$(rig_faults_all_rigs "$DOM_START_SERIAL_OFF" "$DOM_ID" "$(dom_ready_text "$1")" "$(dom_system_map "$1")") || return 0
+	cut -d' ' -f2 <<< "$lines" | paste -s -d' ' -
 }
 
 # dom_destroy NAME: xl destroy, after saving the state of a domain a triple

@@ -219,6 +219,25 @@ guest_oops_lines() {
 	END { if (what) print what, rip, "?" }'
 }
 
+# rig_oopses < console text: the guest's oopses (guest_oops_lines) were
+# there, and each is the rig's: an int3 trap whose code byte before RIP is
+# not the int3 (cc) the CPU ran, that is, code that memory no longer held
+# when the CPU ran it (QEMU's stale translation of code the kernel patched
+# and serialised: lab/README.md, "Rig faults"; control runs of Debian's own
+# kernel met it at boot).  Prints them as signatures
+# oops:int3:<where>:<byte>; returns 1 when there is none, or one of another
+# kind.
+rig_oopses() {
+	local what rip byte n=0 sigs=()
+	while read -r what rip byte; do
+		n=$((n + 1))
+		[ "$what" = int3 ] && [ "$byte" != cc ] && [ "$byte" != '?' ] || return 1
+		sigs+=("oops:int3:$rip:$byte")
+	done < <(guest_oops_lines)
+	[ "$n" -gt 0 ] || return 1
+	printf '%s\n' "${sigs[@]}" | paste -s -d' ' -
+}
+
 # hvmctx_event FILE VCPU: the event Xen was injecting into VCPU when it saved
 # the domain's state (xen-hvmctx's "event" field of that vCPU's CPU record:
 # bit 31 valid, bits 8-10 the type, 0-7 the vector), "event=-" without one.

@@ -49,7 +49,7 @@ _HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$r
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
 # HIB_FAIL to one of: send, press, no-poweroff, crashed, rebooted, triple-fault, no-image, while-off
-# (the HIB_WHILE_OFF dom0 command failed), create, triple-fault-loading (the
+# (the HIB_WHILE_OFF dom0 command failed), create, loader-oops, triple-fault-loading (the
 # loader faulted after it read the image), loader-faults (it faulted before,
 # LAB_MAX_RETRIES times), no-resume (fresh boot), resume-timeout, same-domid,
 # hibernate-rc-N (the guest command's status), and returns non-zero; HIB_FAULT and HIB_RIG describe a
@@ -113,8 +113,9 @@ dom_hibernate_and_restore() {
 		new=$DOM_ID
 		line=$(DOM_SERIAL_OFF=$DOM_START_SERIAL_OFF dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
 		rc=$?
-		[ $rc = 3 ] || break
-		# The loading kernel triple-faulted.  While the image's signature
+		[ $rc = 3 ] || [ $rc = 2 ] || break
+		# The loading kernel triple-faulted, or oopsed in a way of the
+		# rig's (rig_oopses).  While the image's signature
 		# is still on xvdb, the loader never got as far as reading it
 		# (swsusp_check() writes the swap signature back first thing):
 		# nothing was lost, and a new domain can load the image as the
@@ -123,14 +124,23 @@ dom_hibernate_and_restore() {
 		attempt=$((attempt + 1))
 		HIB_FAULT='' HIB_RIG=''
 		DOM0_QUIET=1 dom_destroy "$name"	# its state first, for _hib_fault
-		_hib_fault "$DOM_START_SERIAL_OFF" "$new" "$name" || HIB_FAULT="no triple fault of domain $new in Xen's log"
+		if [ $rc = 2 ]; then
+			if ! HIB_FAULT=$(dom_log "$name" | rig_oopses) || rig_faults_since "$DOM_START_SERIAL_OFF" "$new" >/dev/null; then
+				HIB_FAIL=loader-oops
+				lab_log "$name: domain $new panicked or oopsed loading the image (not a fault of the rig's)"
+				return 1
+			fi
+			HIB_RIG=1
+		else
+			_hib_fault "$DOM_START_SERIAL_OFF" "$new" "$name" || HIB_FAULT="no triple fault of domain $new in Xen's log"
+		fi
 		if ! _hib_image_pending "$name"; then
 			HIB_FAIL=triple-fault-loading
 			lab_log "$name: domain $new triple-faulted loading the image: $HIB_FAULT"
 			return 1
 		fi
-		echo "$(date -u +%T) $LAB_SCENARIO $name: loader triple fault before reading the image ($HIB_FAULT)" >> "$LAB_RUN/retries"
-		lab_log "$name: domain $new triple-faulted before reading the image (retry $attempt/$LAB_MAX_RETRIES)"
+		echo "$(date -u +%T) $LAB_SCENARIO $name: loader fault before reading the image ($HIB_FAULT)" >> "$LAB_RUN/retries"
+		lab_log "$name: domain $new faulted before reading the image ($HIB_FAULT; retry $attempt/$LAB_MAX_RETRIES)"
 		# The image is still there: a fresh boot would resume it, so this
 		# is not a failure hib_cycle can repeat.
 		[ $attempt -le "$LAB_MAX_RETRIES" ] || { HIB_FAIL=loader-faults; return 1; }

@@ -8,9 +8,7 @@
 # must then have used ACPI S4); the domain
 # powers off; a NEW domain boots the same kernel, whose initramfs loads
 # xen-blkfront and resumes the image.  DEBIAN_VCPUS lists each cycle's
-# vCPUs (a new guest when the count changes): 1 1 1 (with 2 vCPUs this
-# guest meets faults of the rig that the lab cannot tell from real ones
-# yet: lab/README.md, Rig faults).  After each restore:
+# vCPUs (a new guest when the count changes): 1 1 2.  After each restore:
 # systemd "running" with no failed unit, the same boot (boot_id) going on, a
 # service that counts only in memory counting on in the same process, the
 # journal holding the lines logged before the cycle, the hibernation's and
@@ -57,7 +55,7 @@ after_restore() {
 
 vcpus_now=
 c=0
-for v in ${DEBIAN_VCPUS:-1 1 1}; do
+for v in ${DEBIAN_VCPUS:-1 1 2}; do
 	c=$((c + 1))
 	[ "$v" = "$vcpus_now" ] || { guest_up "$v"; vcpus_now=$v; }
 	ext4_add_file "$NAME" "f$c" > /dev/null || fail "cycle $c: writing files on the root failed"

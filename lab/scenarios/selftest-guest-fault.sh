@@ -6,7 +6,9 @@
 # reboot and stay (on_reboot = "preserve"), dom_wait_gone must say so,
 # dom_destroy must leave Xen's state of its vCPU (xen-hvmctx) in the logs,
 # and the fault must fail a scenario: no "+inject" (the IDT cannot hold the
-# event), not the rig's.
+# event), not the rig's.  Then a boot that ends so (lab.tripfault): not
+# booted again, and booted again LAB_MAX_RETRIES times when the library is
+# told that such a fault is the rig's.
 # lab-timeout-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=tripf
@@ -37,3 +39,21 @@ esac
 [[ $sig != *+inject:* ]] || fail "'$sig': an injection through an IDT of limit 0 taken as intact"
 ! rig_fault_is_rigs "$sig" || fail "'$sig' taken for the rig's"
 lab_log "a guest's own triple fault: $sig, not the rig's"
+
+# retries: the run's lines of faults absorbed so far.
+retries() { cat "$LAB_RUN/retries" 2>/dev/null | wc -l; }
+r0=$(retries)
+! DOM_CMDLINE_EXTRA=lab.tripfault DOM_RAMDISK=$ramdisk dom_create "$NAME" 2>/dev/null ||
+	fail "a boot that triple-faults reported ready"
+why=$(cat "$LAB_SCEN_LOG/reason")
+[ "$(retries)" = "$r0" ] || fail "a boot fault that is not the rig's was retried: $(tail -n 1 "$LAB_RUN/retries")"
+case $why in *"triple fault while booting"*) ;; *) fail "boot fault reported as '$why'" ;; esac
+lab_log "a boot ended by its own triple fault: '$why', not retried"
+! RIG_FAULT_SIGNATURES='^guest' LAB_MAX_RETRIES=1 DOM_CMDLINE_EXTRA=lab.tripfault DOM_RAMDISK=$ramdisk \
+	dom_create "$NAME" 2>/dev/null || fail "a boot that triple-faults reported ready"
+why=$(cat "$LAB_SCEN_LOG/reason")
+[ "$(retries)" = $((r0 + 1)) ] || fail "with its fault taken for the rig's: $(($(retries) - r0)) boots retried, want 1"
+case $why in *"1 boots retried already"*) ;; *) fail "after the retry, reported as '$why'" ;; esac
+lab_log "taken for the rig's: booted again once, then '$why'"
+# Not a fault of this run's rig: take its line back out of the run's count.
+sed -i '$d' "$LAB_RUN/retries"

@@ -72,7 +72,7 @@ lab_log "another kernel's System.map and vmlinux: named; without its vmlinux: af
 
 # An int3 oops as a 6.12 kernel prints it (two CPUs, console timestamps),
 # and a BUG with no Code: line.
-got=$(guest_oops_lines <<'EOT'
+oopses=$(cat <<'EOT'
 [    5.170169] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI
 [    5.170567] CPU: 1 UID: 0 PID: 1 Comm: swapper/0 Not tainted 6.12.117+xh-cloud-amd64 #1
 [    5.175785] RIP: 0010:sched_clock_cpu+0x9/0x190
@@ -87,12 +87,22 @@ got=$(guest_oops_lines <<'EOT'
 [    7.100002] Code: 00 00 0f 1f 44 00 00 48 <8b> 07 48 8b 57 08
 EOT
 )
+got=$(guest_oops_lines <<< "$oopses")
 want='int3 sched_clock_cpu+0x9/0x190 66
 int3 sched_clock_cpu+0x9/0x190 cc
 scheduling-while-atomic ? ?
 general-protection-fault list_del+0x4/0x40 48'
 [ "$got" = "$want" ] || fail "oops lines: '$got'"
 lab_log "oopses read back: $(paste -s -d';' <<< "$got")"
+# The rig's: an int3 whose byte in memory is no longer cc (the first oops
+# alone); not with the int3 still there, nor with any other oops beside it,
+# nor without an oops.
+got=$(head -n 4 <<< "$oopses" | rig_oopses) || fail "an int3 over a patched byte not taken for the rig's"
+[ "$got" = "oops:int3:sched_clock_cpu+0x9/0x190:66" ] || fail "rig oops signature '$got'"
+! sed -n 5,7p <<< "$oopses" | rig_oopses >/dev/null || fail "an int3 with its cc in memory taken for the rig's"
+! rig_oopses <<< "$oopses" >/dev/null || fail "a general protection fault taken for the rig's"
+! echo 'Linux version 6.12' | rig_oopses >/dev/null || fail "no oops taken for the rig's"
+lab_log "rig oops: $got; not an int3 over its cc, a GP fault or no oops"
 
 # A scenario's log directory, as run-tests.sh judges a failed run: rerun only
 # when its faults are more than the ones absorbed inside that run, and every
