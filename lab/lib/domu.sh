@@ -258,7 +258,7 @@ dom_create() {
 # dom_boot NAME: boot NAME from its existing config and disks, as they are,
 # and wait for the guest's @@READY.  Sets DOM_ID and DOM_READY_S.
 dom_boot() {
-	local name=$1 t0 line why= rc attempt=0 fault
+	local name=$1 t0 line why='' rc attempt=0 fault
 	while :; do
 		t0=$(_now)
 		_dom_start "$name" || { dom_tails "$name" >&2; return 1; }
