@@ -108,7 +108,7 @@ record_oopses() {
 	while read -r what rip byte; do
 		printf '%s %s run - oops:%s:%s:%s -\n' "$1" "$2" "$what" "$rip" "$byte" >> "$out/faults.txt"
 		lab_log "oops: $1 $2: $what at $rip, byte before it $byte"
-	done < <(dom_log "$3" | guest_oops_lines)
+	done < <(dom_log "$3@round" | guest_oops_lines)
 }
 
 # one_round VARIANT TYPE VCPUS: create, fio for round_s seconds, destroy.
@@ -122,6 +122,7 @@ one_round() {
 	[ "$v" = tsc-default ] && DOM_TSC_MODE=default
 	mapfile -t cfg < <(variant_cfg "$v")
 	dom_cursor "$name"	# a round whose create fails early reads no older console
+	dom_cursor "$name" round	# every boot of the round, a retried one too (record_oopses)
 	case $v in
 	debian*)
 		# shellcheck disable=SC2034 # for debian_prepare and debian_create

@@ -119,6 +119,10 @@ stop_orphan_scenario() {
 # rig_events: how many rig faults this run absorbed so far (create
 # retries, cycles repeated, scenarios rerun), one line each in retries.
 rig_events() { cat "$LAB_RUN/retries" 2>/dev/null | wc -l; }
+# rig_triple_faults: those of them that were triple faults (not an oops of
+# the rig's, oops:int3), which a rerun decision sets against the faults
+# in Xen's log.
+rig_triple_faults() { cat "$LAB_RUN/retries" 2>/dev/null | grep -v -c 'oops:int3'; }
 
 # Leave no domU behind for the next scenario.
 destroy_domus() {
@@ -167,7 +171,7 @@ for n in "${names[@]}"; do
 	r0=$(rig_events)
 	attempt=1 norerun='' notime=''
 	while :; do
-		ra=$(rig_events)
+		ra=$(rig_triple_faults)
 		run_scenario "$n"
 		# A failure with rig faults only, more than this run absorbed
 		# itself, runs again (scenario_rerun_faults): a rerun can meet one
@@ -176,7 +180,7 @@ for n in "${names[@]}"; do
 		# already, more than the rig's rate explains, nor when the time
 		# budget has no room for another run: that is reported as
 		# skipped, with the faults.
-		tf=$(scenario_rerun_faults "$LAB_SCEN_LOG" $(($(rig_events) - ra)) "$rc" "$attempt") || break
+		tf=$(scenario_rerun_faults "$LAB_SCEN_LOG" $(($(rig_triple_faults) - ra)) "$rc" "$attempt") || break
 		if [ $(($(rig_events) - r0)) -ge "${LAB_MAX_SCENARIO_RIG_FAULTS:-6}" ]; then
 			norerun="not run again: $(($(rig_events) - r0)) rig faults absorbed in this scenario already, then $tf"
 			break

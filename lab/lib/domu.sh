@@ -190,7 +190,7 @@ _dom_guest_output() { dom_log "$1" | grep -a -v -E '^(\[[^]]*\] )?Logfile (Opene
 # rig fault, lab/README.md).  Sets DOM_ID, and DOM_START_SERIAL_OFF to where
 # Xen's serial log was when the domain that stayed was created.
 _dom_start() {
-	local name=$1 attempt=0 end out t0
+	local name=$1 attempt=${_dom_boot_retries:-0} end out t0
 	while :; do
 		dom_cursor "$name"
 		t0=$(_now)
@@ -223,6 +223,8 @@ _dom_start() {
 			sleep 0.5
 		done
 		DOM_ID=$(dom_id "$name")
+		# One count with dom_boot's retries, when it called.
+		[ -z "${_dom_boot_retries+set}" ] || _dom_boot_retries=$attempt
 		lab_log "$name: domid $DOM_ID, first console output after $(_since "$t0")s"
 		return 0
 	done
@@ -258,7 +260,9 @@ dom_create() {
 # dom_boot NAME: boot NAME from its existing config and disks, as they are,
 # and wait for the guest's @@READY.  Sets DOM_ID and DOM_READY_S.
 dom_boot() {
-	local name=$1 t0 line why='' rc attempt=0 fault
+	local name=$1 t0 line why='' rc fault
+	# Retries of this boot, _dom_start's included (dynamic scope).
+	local _dom_boot_retries=0
 	while :; do
 		t0=$(_now)
 		_dom_start "$name" || { dom_tails "$name" >&2; return 1; }
@@ -278,15 +282,15 @@ dom_boot() {
 			DOM0_QUIET=1 dom_destroy "$name"	# its state first, for the judgement
 			fault=$(_dom_boot_rig_fault "$name" $rc)
 		fi
-		if [ -z "$fault" ] || [ $attempt -ge "$LAB_MAX_RETRIES" ]; then
-			echo "$why${fault:+ ($fault, $attempt boots retried already)}" > "$LAB_SCEN_LOG/reason"
+		if [ -z "$fault" ] || [ $_dom_boot_retries -ge "$LAB_MAX_RETRIES" ]; then
+			echo "$why${fault:+ ($fault, $_dom_boot_retries boots retried already)}" > "$LAB_SCEN_LOG/reason"
 			echo "dom_create: $name: guest never reported ready" >&2
 			dom_tails "$name" >&2
 			return 1
 		fi
-		attempt=$((attempt + 1))
+		_dom_boot_retries=$((_dom_boot_retries + 1))
 		echo "$(date -u +%T) $LAB_SCENARIO $name: boot ended by a rig fault ($fault)" >> "$LAB_RUN/retries"
-		lab_log "$name: $why, a fault of the rig's ($fault): booting again (retry $attempt/$LAB_MAX_RETRIES)"
+		lab_log "$name: $why, a fault of the rig's ($fault): booting again (retry $_dom_boot_retries/$LAB_MAX_RETRIES)"
 	done
 	DOM_READY_S=$(_since "$t0")
 	lab_log "$name: ready after ${DOM_READY_S}s (${line##*@@READY })"
@@ -303,7 +307,7 @@ _dom_boot_rig_fault() {
 		return 0
 	fi
 	local lines
-	lines=$(rig_faults_all_rigs "$DOM_START_SERIAL_OFF" "$DOM_ID" "$(dom_ready_text "$1")" "$(dom_system_map "$1")") || return 0
+	lines=$(rig_faults_all_rigs "$DOM_START_SERIAL_OFF" "$DOM_ID" "$(dom_boot_text "$1")" "$(dom_system_map "$1")") || return 0
 	cut -d' ' -f2 <<< "$lines" | paste -s -d' ' -
 }
 
@@ -357,6 +361,16 @@ dom_ready_text() {
 	local f
 	for f in $(_dom_logs "$1"); do cat "$f" 2>/dev/null; done |
 		grep -a -o '@@READY .* text=[0-9a-f]*' | tail -n 1 | sed 's/.* text=//'
+}
+
+# dom_boot_text NAME: where the kernel of NAME's boot that has not announced
+# itself yet was placed: System.map's own _text when nothing moves it (PVH,
+# whose kernel Xen loads as an ELF image with no decompressor to randomise
+# it, or nokaslr on the command line), "none" (not known) otherwise.
+dom_boot_text() {
+	local cfg=$LAB_RUN/cfg/$1.cfg
+	grep -q -E '^type = "pvh"|^cmdline = ".*nokaslr' "$cfg" 2>/dev/null || { echo none; return 0; }
+	awk '$3 == "_text" { print $1; exit }' "$(dom_system_map "$1")"
 }
 
 # dom_set_system_map NAME MAP: NAME runs the kernel of System.map MAP (its

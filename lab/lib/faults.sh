@@ -23,9 +23,10 @@
 #   guest-user       a user-space address (CS of privilege level 3)
 # When Xen's saved state of the faulted vCPU is at hand (hvmctx-<domid>.txt
 # in the scenario's logs, kept by lab/lib/domu.sh) and says Xen was
-# delivering an event through the guest's own, whole IDT with paging on,
-# "+inject:<vector>" follows the signature (hvmctx_inject): a real CPU
-# cannot fail such a delivery three times over, whatever the guest ran.
+# delivering an event with the guest's own descriptor tables loaded whole
+# and paging on, "+inject:<vector>" follows the signature (hvmctx_inject):
+# a real CPU fails such a delivery three times over only through a broken
+# gate or stack, which the lab's control runs never had.
 # A signature is the rig's when it matches one of RIG_FAULT_SIGNATURES, each
 # seen in a control run (lab/rig-health.sh: no hibernation, none of the
 # series' code paths) and listed in lab/README.md with that evidence.  Any
@@ -36,7 +37,8 @@ RIG_FAULT_SIGNATURES=${RIG_FAULT_SIGNATURES:-'^xen: ^guest:[^:]+:after-(vmmcall|
 # fault, "d<dom>v<vcpu> <signature> <cs>:<rip>".  SYSTEM_MAP is the guest
 # kernel's (default: the lab guest's), its vmlinux beside it; TEXT is the
 # guest kernel's _text as the guest read it (KASLR moves it; the @@READY
-# line says where), to name guest addresses from SYSTEM_MAP.
+# line says where), to name guest addresses from SYSTEM_MAP; "none" when it
+# is not known, which leaves them unnamed (guest:?).
 rig_fault_lines() {
 	local map=${1:-$LAB_BUILD/images/System.map} d sig rip at from
 	_rig_fault_dumps "$map" "${2:-}" | while read -r d sig rip at from; do
@@ -90,6 +92,7 @@ _rig_fault_dumps() {
 			if (f[3] == "_etext") etext = lo32(f[1])
 			if (f[2] ~ /^[tTwW]$/) { n++; addr[n] = lo32(f[1]); name[n] = f[3] }
 		}
+		if (text == "none") n = 0	# where the kernel was placed is not known
 	}
 	/Triple fault - invoking HVM shutdown/ {
 		if (pending != "") print pending, "unknown -"
@@ -126,13 +129,16 @@ rig_fault_is_rigs() {
 
 # hvmctx_inject FILE VCPU: FILE (xen-hvmctx's output for a domain a triple
 # fault shut down) says that Xen was delivering an event to VCPU (the
-# "event" field's valid bit) with the guest's own IDT loaded whole (IDTR
-# not Xen's, limit 0xfff: the 256 gates of a 64-bit kernel) and paging on
-# (CR0.PG): prints "inject:<vector>".  A real CPU delivers that event, or
-# the #DF its delivery raises (on an IST stack of its own), through that
-# IDT; only a broken gate, GDT or stack mapping makes it fault three times,
-# and control runs without hibernation (lab/rig-health.sh) saw these faults
-# with the guest's tables intact (lab/README.md, "Rig faults").  Returns 1
+# "event" field's valid bit) while the vCPU had a 64-bit Linux kernel's
+# own descriptor tables loaded, whole: the read-only IDT of the CPU entry
+# area (0xfffffe0000000000, limit 0xfff: 256 gates), a GDT and a TSS in
+# that area (limits 0x7f and 0x67), and paging on (CR0.PG); prints
+# "inject:<vector>".  A real CPU delivers that event, or the #DF its
+# delivery raises (on an IST stack of its own), through those tables; it
+# can fail three times over only on a gate, a GDT entry or a stack mapping
+# that is broken, which the record cannot show: the control runs without
+# hibernation (lab/rig-health.sh) met faults in this state, with the
+# guest's tables intact (lab/README.md, "Rig faults").  Returns 1
 # otherwise, and when FILE is missing.
 hvmctx_inject() {
 	[ -f "$1" ] || return 1
@@ -142,13 +148,18 @@ hvmctx_inject() {
 		for (i = 1; i <= length(h); i++) x = x * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
 		return x
 	}
+	# "idtr        (0xfffffe0000000000 +     0x0fff)", "tr 0x0040 (base +  limit /  attr)"
+	function table(    b, l) { b = $0; sub(/.*\(/, "", b); l = b; sub(/ .*/, "", b); sub(/^[^+]*\+ */, "", l); sub(/[ )].*/, "", l); return b " " hex(l) }
 	/^Entry [0-9]+: / { s = $6; sub(/,/, "", s); cpu = ($4 == 2 && s == v); next }
 	cpu && $1 == "cr0" { cr0 = hex($2) }
-	cpu && $1 == "idtr" { base = $2; lim = $4; gsub(/[()]/, "", base); gsub(/[()]/, "", lim) }
+	cpu && $1 == "idtr" { idt = table() }
+	cpu && $1 == "gdtr" { gdt = table() }
+	cpu && $1 == "tr" { tss = table() }
 	cpu && $1 == "event" { ev = hex($2); seen = 1 }
 	END {
 		if (!seen || ev < 2147483648 || cr0 < 2147483648) exit 1
-		if (base ~ /^0xffff82d0/ || base !~ /^0xffff/ || lim != "0x0fff") exit 1
+		if (idt != "0xfffffe0000000000 4095") exit 1
+		if (gdt !~ /^0xfffffe[0-9a-f]+ 127$/ || tss !~ /^0xfffffe[0-9a-f]+ 103$/) exit 1
 		printf "inject:0x%02x\n", ev % 256
 	}' "$1"
 }
@@ -157,14 +168,16 @@ hvmctx_inject() {
 # signature that is not the rig's followed by "+inject:<vector>" when the
 # faulted domain's state in DIR says so (hvmctx_inject).  Not for a kernel
 # address that System.map does not name (guest:?: code outside the kernel's
-# text, such as the page the image's restore code is copied to), nor in the
-# code that runs a restore on temporary page tables, which need not map the
-# IDT: there a real CPU triple-faults too.
+# text, such as the page the image's restore code is copied to), nor one
+# whose instruction it cannot name (after-?: a guess at the kernel's
+# placement may be wrong), nor in the code that runs a restore on
+# temporary page tables, which need not map the IDT: there a real CPU
+# triple-faults too.
 rig_fault_with_inject() {
 	local d sig rest id inj
 	while read -r d sig rest; do
 		id=${d#d}
-		if ! rig_fault_is_rigs "$sig" && [[ $sig =~ ^(guest:[A-Za-z_]|guest-user) ]] &&
+		if ! rig_fault_is_rigs "$sig" && [[ $sig =~ ^(guest:[A-Za-z_]|guest-user) ]] && [[ $sig != *:after-\? ]] &&
 			! [[ $sig =~ ^guest:(restore_image|core_restore_code|restore_registers): ]] &&
 			inj=$(hvmctx_inject "$1/hvmctx-${id%v*}.txt" "${d#*v}"); then
 			sig="$sig+$inj"

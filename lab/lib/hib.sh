@@ -27,6 +27,9 @@ _hib_image_pending() {
 # _hib_fault SERIAL_OFFSET DOMID NAME: the domain triple-faulted after that
 # offset of Xen's serial log; sets HIB_FAULT (the faults' signatures and
 # RIPs, lab/lib/faults.sh) and HIB_RIG (1 when each one is the rig's).
+# Guest addresses are named with the _text NAME's last @@READY gave: the
+# image's, right for the restored kernel, maybe not for a loader that
+# faulted after it read the image.
 _hib_fault() {
 	local lines rc
 	lines=$(rig_faults_all_rigs "$1" "$2" "$(dom_ready_text "$3")" "$(dom_system_map "$3")")
@@ -125,9 +128,12 @@ dom_hibernate_and_restore() {
 		HIB_FAULT='' HIB_RIG=''
 		DOM0_QUIET=1 dom_destroy "$name"	# its state first, for _hib_fault
 		if [ $rc = 2 ]; then
-			if ! HIB_FAULT=$(dom_log "$name" | rig_oopses) || rig_faults_since "$DOM_START_SERIAL_OFF" "$new" >/dev/null; then
+			# Only before the image was read: after that, the oops
+			# may be the restored kernel's.
+			if ! _hib_image_pending "$name" || ! HIB_FAULT=$(dom_log "$name" | rig_oopses) ||
+				rig_faults_since "$DOM_START_SERIAL_OFF" "$new" >/dev/null; then
 				HIB_FAIL=loader-oops
-				lab_log "$name: domain $new panicked or oopsed loading the image (not a fault of the rig's)"
+				lab_log "$name: domain $new panicked or oopsed loading or restoring the image"
 				return 1
 			fi
 			HIB_RIG=1
@@ -139,7 +145,7 @@ dom_hibernate_and_restore() {
 			lab_log "$name: domain $new triple-faulted loading the image: $HIB_FAULT"
 			return 1
 		fi
-		echo "$(date -u +%T) $LAB_SCENARIO $name: loader fault before reading the image ($HIB_FAULT)" >> "$LAB_RUN/retries"
+		echo "$(date -u +%T) $LAB_SCENARIO $name: loader $([ $rc = 2 ] && echo oops || echo triple fault) before reading the image ($HIB_FAULT)" >> "$LAB_RUN/retries"
 		lab_log "$name: domain $new faulted before reading the image ($HIB_FAULT; retry $attempt/$LAB_MAX_RETRIES)"
 		# The image is still there: a fresh boot would resume it, so this
 		# is not a failure hib_cycle can repeat.

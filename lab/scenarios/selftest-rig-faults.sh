@@ -9,9 +9,10 @@
 # once from a copy elsewhere (how another guest's kernel is named).  A
 # guest's oops is read back as what, where, and the code byte before RIP.
 # A fault with Xen's saved state of the domain beside it (xen-hvmctx) is the
-# rig's when Xen was delivering an event through the guest's own, whole IDT
-# with paging on, and not with any of those missing, nor in the restore
-# code on temporary page tables or at an unnamed kernel address.
+# rig's when Xen was delivering an event with the guest's own descriptor
+# tables loaded whole (the IDT of the CPU entry area, a GDT there) and
+# paging on, and not with any of those missing or elsewhere, nor in the
+# restore code on temporary page tables or at an unnamed kernel address.
 . "$(dirname "$0")/../lib/lab.sh"
 lab_prepare >/dev/null 2>&1 || fail "cannot stage the guest kernel"
 map=$LAB_BUILD/images/System.map
@@ -130,8 +131,9 @@ lab_log "rerun after rig faults only: $got; not after an absorbed one, a timeout
 
 # Xen's saved state of a faulted domain (xen-hvmctx, as dom_destroy keeps
 # it), cut to the fields the library reads.
-# hvmctx VCPU EVENT IDTR_BASE IDTR_LIMIT CR0: a record of vCPU VCPU, and of
-# the other vCPU with nothing injected.
+# hvmctx VCPU EVENT IDTR_BASE IDTR_LIMIT CR0 [GDTR_BASE]: a record of vCPU
+# VCPU, and of the other vCPU with nothing injected (as xen-hvmctx prints
+# them: a limit of 0 is "0000").
 hvmctx() {
 	local v
 	echo 'HVM save record for domain 7'
@@ -140,11 +142,16 @@ hvmctx() {
 		echo "Entry $((v + 1)): type 2 instance $v, length 1032"
 		if [ "$v" = "$1" ]; then
 			printf '            cr0 %s     cr2 0x0000000000000000\n' "$5"
+			printf '             tr 0x0040 (0xfffffe0000003000 +     0x0067 /  0x008b)\n'
+			printf '           ldtr   0000 (          00000000 +       0000 /    0000)\n'
 			printf '           idtr        (%s +     %s)\n' "$3" "$4"
+			printf '           gdtr        (%s +     0x007f)\n' "${6:-0xfffffe0000001000}"
 			printf '          event %s error 0x00000000\n' "$2"
 		else
 			printf '            cr0 0x0000000080050033     cr2 0x0000000000000000\n'
+			printf '             tr 0x0040 (0xfffffe000003e000 +     0x0067 /  0x008b)\n'
 			printf '           idtr        (0xfffffe0000000000 +     0x0fff)\n'
+			printf '           gdtr        (0xfffffe000003c000 +     0x007f)\n'
 			printf '          event 0x00000000 error 0x00000000\n'
 		fi
 	done
@@ -171,8 +178,10 @@ expect_inject "upcall injected through the guest's IDT" "$ok_sig" 0 0x800000f3 0
 expect_inject "page fault injected through the guest's IDT" "${ok_sig%f3}0e" 0 0x80000b0e 0xfffffe0000000000 0x0fff 0x0000000080050033
 expect_inject "no saved state" "not the rig's"
 expect_inject "nothing injected" "not the rig's" 0 0x00000000 0xfffffe0000000000 0x0fff 0x0000000080050033
-expect_inject "an IDT of limit 0" "not the rig's" 0 0x800000f3 0xfffffe0000000000 0x0000 0x0000000080050033
+expect_inject "an IDT of limit 0" "not the rig's" 0 0x800000f3 0xfffffe0000000000 0000 0x0000000080050033
 expect_inject "Xen's IDT" "not the rig's" 0 0x800000f3 0xffff82d040577000 0x0fff 0x0000000080050033
+expect_inject "an IDT outside the CPU entry area" "not the rig's" 0 0x800000f3 0xffff888004a1c000 0x0fff 0x0000000080050033
+expect_inject "a GDT outside the CPU entry area" "not the rig's" 0 0x800000f3 0xfffffe0000000000 0x0fff 0x0000000080050033 0xffff888004a1c000
 expect_inject "paging off" "not the rig's" 0 0x800000f3 0xfffffe0000000000 0x0fff 0x0000000000050033
 expect_inject "the event on the other vCPU" "not the rig's" 1 0x800000f3 0xfffffe0000000000 0x0fff 0x0000000080050033
 # Where the guest's own tables are not in force or not known, an injection
