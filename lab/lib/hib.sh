@@ -217,6 +217,39 @@ hib_cycle() {
 	done
 }
 
+# hib_cycle_checked NAME RECOVER CHECK: hib_cycle, then CHECK (commands
+# evaluated in a subshell, which end in `fail` when the restored guest is
+# not as it should be).  A CHECK that failed because the restored domain
+# met a fault of the rig's (it is gone, each of its triple faults since the
+# restore has a signature of the rig's) costs a repeat of the cycle, as in
+# hib_cycle: NAME boots afresh from its disks, RECOVER runs, the cycle and
+# CHECK run again (within LAB_MAX_CYCLE_REPEATS, a line each in
+# rig-repeats).  Any other failure of CHECK ends the scenario with CHECK's
+# reason; one of the cycle returns non-zero with HIB_FAIL set.
+hib_cycle_checked() {
+	local name=$1 recover=$2 check=$3 id ser faults n
+	while :; do
+		hib_cycle "$name" "$recover" || return 1
+		id=$DOM_ID ser=$DOM_START_SERIAL_OFF
+		( eval "$check" ) && return 0
+		dom_exists "$name" && exit 1
+		DOM0_QUIET=1 dom_destroy "$name"
+		faults=$(rig_faults_all_rigs "$ser" "$id" "$(dom_ready_text "$name")" "$(dom_system_map "$name")") || exit 1
+		faults=$(cut -d' ' -f2- <<< "$faults" | paste -s -d';' - | sed 's/;/; /g')
+		n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
+		if [ "$n" -ge "${LAB_MAX_CYCLE_REPEATS:-3}" ]; then
+			lab_log "$name: restored domain $id met a rig fault ($faults), $n cycles repeated already"
+			exit 1
+		fi
+		echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after the restored guest's rig fault ($faults): $(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)" |
+			tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
+		rm -f "$LAB_SCEN_LOG/reason"
+		lab_log "$name: the restored guest met a fault of the rig's ($faults): booting afresh from the disks, repeating the cycle"
+		_hib_boot_image "$name" || fail "no fresh boot after a rig fault"
+		eval "$recover" || fail "after a rig fault, '$recover' failed"
+	done
+}
+
 # hib_must_abort NAME WHAT [METRIC [PRE]]: echo disk in the guest must fail
 # and leave the same domain running.  WHAT says what must make it fail (for
 # the messages), METRIC records the seconds the attempt took, PRE runs in

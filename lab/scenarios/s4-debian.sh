@@ -53,31 +53,10 @@ after_restore() {
 		sed -n '/^lab-before-cycle-$1\$/,\$p' | paste -s -d, -; cat /sys/power/disk" 60
 }
 
-vcpus_now=
-c=0
-for v in ${DEBIAN_VCPUS:-1 1 2}; do
-	c=$((c + 1))
-	[ "$v" = "$vcpus_now" ] || { guest_up "$v"; vcpus_now=$v; }
-	ext4_add_file "$NAME" "f$c" > /dev/null || fail "cycle $c: writing files on the root failed"
-	# A TCP stream across the first cycle; ping after the others: after a
-	# restore, dom0's TCP takes a retransmission timeout, backed off for as
-	# long as the guest was away (a minute or more), to send again.
-	stream=
-	[ "$c" != 1 ] || stream=1
-	if [ -n "$stream" ]; then
-		net_stream_start "$NAME" "${NET_MIB:-200}" || fail "cycle $c: could not start the TCP stream"
-	fi
-	read -r state failed boot0 n0 pid0 <<< "$(debian_state "$NAME" "lab-before-cycle-$c")"
-	state_ok "cycle $c: before" "$state" "$failed"
-	# The stream must still be running (dom0's sender has not ended): the
-	# cycle is to cut it.
-	if [ -n "$stream" ]; then
-		dom0_run '[ ! -e /scratch/net-send.rc ]' > /dev/null || fail "cycle $c: the stream ended before the hibernation"
-	fi
-	old=$(dom_id "$NAME")
-	repeats=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
-	hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null && { [ -z "$stream" ] || net_stream_start "$NAME" "${NET_MIB:-200}"; }' ||
-		fail "cycle $c: hibernation failed: $HIB_FAIL"
+# check_cycle: the restored guest of cycle $c as it should be (run by
+# hib_cycle_checked, which repeats the cycle when the guest met a fault of
+# the rig's instead).
+check_cycle() {
 	lab_log "cycle $c ($v vCPUs, $HOW): domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
 	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
 	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"
@@ -108,6 +87,33 @@ for v in ${DEBIAN_VCPUS:-1 1 2}; do
 		gap=$(net_ping_gap "$NAME") || fail "cycle $c: no ping answer from dom0 over the vif"
 		lab_log "cycle $c: dom0 answers ping ${gap}s after the first try"
 	fi
+}
+
+vcpus_now=
+c=0
+for v in ${DEBIAN_VCPUS:-1 1 2}; do
+	c=$((c + 1))
+	[ "$v" = "$vcpus_now" ] || { guest_up "$v"; vcpus_now=$v; }
+	ext4_add_file "$NAME" "f$c" > /dev/null || fail "cycle $c: writing files on the root failed"
+	# A TCP stream across the first cycle; ping after the others: after a
+	# restore, dom0's TCP takes a retransmission timeout, backed off for as
+	# long as the guest was away (a minute or more), to send again.
+	stream=
+	[ "$c" != 1 ] || stream=1
+	if [ -n "$stream" ]; then
+		net_stream_start "$NAME" "${NET_MIB:-200}" || fail "cycle $c: could not start the TCP stream"
+	fi
+	read -r state failed boot0 n0 pid0 <<< "$(debian_state "$NAME" "lab-before-cycle-$c")"
+	state_ok "cycle $c: before" "$state" "$failed"
+	# The stream must still be running (dom0's sender has not ended): the
+	# cycle is to cut it.
+	if [ -n "$stream" ]; then
+		dom0_run '[ ! -e /scratch/net-send.rc ]' > /dev/null || fail "cycle $c: the stream ended before the hibernation"
+	fi
+	old=$(dom_id "$NAME")
+	repeats=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
+	hib_cycle_checked "$NAME" 'fio_start "$NAME" 16M >/dev/null && { [ -z "$stream" ] || net_stream_start "$NAME" "${NET_MIB:-200}"; }' check_cycle ||
+		fail "cycle $c: hibernation failed: $HIB_FAIL"
 done
 out=$(fio_stop "$NAME") || fail "fio loop reported errors across hibernation: $out"
 lab_log "fio loop passes/failures: $out"
