@@ -18,7 +18,8 @@
 #   domu.sh    dom_create, dom_boot, dom_run, dom_send/dom_result,
 #              dom_wait_marker, dom_destroy, dom_id, dom_exists,
 #              dom_wait_gone, xenbus_connected; sets DOM_ID, DOM_READY_S
-#   hib.sh     dom_hibernate_and_restore, hib_cycle, hib_must_abort;
+#   hib.sh     dom_hibernate_and_restore, hib_cycle, hib_cycle_checked,
+#              hib_must_abort;
 #              sets DOM_ID, HIB_FAIL, HIB_FAULT, HIB_T_OFF,
 #              HIB_T_RESUMED, HIB_RC
 #   faults.sh  triple faults by signature, which of them are the rig's

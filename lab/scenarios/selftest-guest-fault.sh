@@ -8,7 +8,8 @@
 # and the fault must fail a scenario: no "+inject" (the IDT cannot hold the
 # event), not the rig's.  Then a boot that ends so (lab.tripfault): not
 # booted again, and booted again LAB_MAX_RETRIES times when the library is
-# told that such a fault is the rig's.
+# told that such a fault is the rig's; a restored guest that faults so in
+# its cycle's checks costs a repeat of the cycle (hib_cycle_checked).
 # lab-timeout-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=tripf
@@ -61,3 +62,22 @@ why=$(cat "$LAB_SCEN_LOG/reason")
 [ "$(retries)" = $((r0 + 1)) ] || fail "with its fault taken for the rig's: $(($(retries) - r0)) boots retried, want 1"
 case $why in *"1 boots retried already"*) ;; *) fail "after the retry, reported as '$why'" ;; esac
 lab_log "taken for the rig's: booted again once, then '$why'"
+rm -f "$LAB_SCEN_LOG/reason"	# the failures above were this test's to expect
+
+# A restored guest that faults during its cycle's checks: with the fault
+# declared the rig's, hib_cycle_checked boots the guest afresh, repeats the
+# cycle, and the checks pass the second time (the fault comes only once).
+DOM_RAMDISK=$ramdisk dom_create "$NAME" || fail "guest did not boot"
+tripped=$LAB_SCEN_LOG/tripped
+check='if [ ! -e "$tripped" ]; then
+	touch "$tripped"
+	dom_run "$NAME" "insmod /lib/tripfault.ko" 30 >/dev/null || fail "cannot load tripfault"
+	dom_send "$NAME" "echo 1 > /sys/module/tripfault/parameters/now" >/dev/null
+fi
+out=$(dom_run "$NAME" "cat /proc/sys/kernel/random/boot_id" 30) || fail "no answer from the restored guest"'
+RIG_FAULT_SIGNATURES='^guest' hib_cycle_checked "$NAME" : "$check" || fail "cycle failed: $HIB_FAIL"
+[ -e "$tripped" ] || fail "the checks never ran"
+n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
+[ "$n" = 1 ] || fail "$n cycles repeated, want 1"
+lab_log "restored guest faulted in its checks: $(cat "$LAB_SCEN_LOG/rig-repeats")"
+dom_destroy "$NAME"
