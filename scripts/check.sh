@@ -125,7 +125,9 @@ record_run() {
 		[ "$(stat -c %Y "$BUILD/lab/logs/summary.txt" 2>/dev/null || echo 0)" -lt "$start" ] ||
 			sed 's/^/lab /' "$BUILD/lab/logs/summary.txt"
 		grep -E '^# rig fault:|^(ok|not ok) [0-9]+' "$logdir/lab.tap" 2>/dev/null | sed 's/^/tap /'
-	} > "$f.new" && mv "$f.new" "$f"
+		true
+	} > "$f.new"
+	mv "$f.new" "$f"
 	# The newest 100 runs are kept.
 	ls -1 "$dir"/*.txt 2>/dev/null | sort | head -n -100 | xargs -r rm -f
 }

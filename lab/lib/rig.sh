@@ -143,6 +143,15 @@ lab_boot() {
 		-device virtserialport,chardev=ctl,name=lab.ctl \
 		> "$LAB_RUN/qemu.log" 2>&1 < /dev/null 9>&- &
 	echo $! > "$LAB_RUN/qemu.pid"
+	# Until it has exec'd setsid and QEMU, the job is a copy of this shell,
+	# whose command line is not QEMU's: lab_running would take it for a
+	# QEMU that is gone (seen once, a make check that bailed out 11 s into
+	# its lab, before QEMU had opened its serial log).
+	local p=$! i=0
+	while ! _lab_ours "$p" && kill -0 "$p" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
 	local end=$((SECONDS + LAB_DOM0_TIMEOUT))
 	until [ -e "$LAB_RUN/dom0.ready" ]; do
 		lab_check_alive
