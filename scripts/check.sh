@@ -45,6 +45,7 @@ stage() {	# stage NAME COMMAND...
 	p=$((p - $(grep -cE '^ok [0-9]+.*# (SKIP|TODO)' "$log")))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $name: exited $rc without reporting a failure"
+		echo "$name: not ok - exited $rc without reporting a failure" >> "$logdir/failures"
 		f=1
 	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
