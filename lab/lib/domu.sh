@@ -280,7 +280,7 @@ dom_boot() {
 		fault=
 		if [ $rc = 2 ] || [ $rc = 3 ]; then
 			DOM0_QUIET=1 dom_destroy "$name"	# its state first, for the judgement
-			fault=$(_dom_boot_rig_fault "$name" $rc)
+			fault=$(dom_boot_fault_rigs "$name" $rc)
 		fi
 		if [ -z "$fault" ] || [ $_dom_boot_retries -ge "$LAB_MAX_RETRIES" ]; then
 			echo "$why${fault:+ ($fault, $_dom_boot_retries boots retried already)}" > "$LAB_SCEN_LOG/reason"
@@ -296,10 +296,11 @@ dom_boot() {
 	lab_log "$name: ready after ${DOM_READY_S}s (${line##*@@READY })"
 }
 
-# _dom_boot_rig_fault NAME RC: after a boot of NAME that ended in an oops
-# (RC 2) or a triple fault (RC 3), the signatures when each of its faults is
-# the rig's (rig_oopses, rig_faults_all_rigs); nothing otherwise.
-_dom_boot_rig_fault() {
+# dom_boot_fault_rigs NAME RC: after a boot of NAME (the domain _dom_start
+# created last) that ended in an oops (RC 2) or a triple fault (RC 3), the
+# signatures when each of its faults is the rig's (rig_oopses,
+# rig_faults_all_rigs); nothing otherwise.
+dom_boot_fault_rigs() {
 	if [ "$2" = 2 ]; then
 		# An oops and a triple fault together are not judged here.
 		rig_faults_since "$DOM_START_SERIAL_OFF" "$DOM_ID" >/dev/null && return 0

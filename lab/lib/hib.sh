@@ -130,8 +130,8 @@ dom_hibernate_and_restore() {
 		if [ $rc = 2 ]; then
 			# Only before the image was read: after that, the oops
 			# may be the restored kernel's.
-			if ! _hib_image_pending "$name" || ! HIB_FAULT=$(dom_log "$name" | rig_oopses) ||
-				rig_faults_since "$DOM_START_SERIAL_OFF" "$new" >/dev/null; then
+			HIB_FAULT=$(dom_boot_fault_rigs "$name" 2)
+			if [ -z "$HIB_FAULT" ] || ! _hib_image_pending "$name"; then
 				HIB_FAIL=loader-oops
 				lab_log "$name: domain $new panicked or oopsed loading or restoring the image"
 				return 1
@@ -195,7 +195,7 @@ _hib_boot_image() {
 # the run's retries and in the scenario's rig-repeats.  Any other failure
 # returns non-zero with HIB_FAIL set, as dom_hibernate_and_restore does.
 hib_cycle() {
-	local name=$1 recover=${2:-:} n
+	local name=$1 recover=${2:-:}
 	while :; do
 		dom_hibernate_and_restore "$name" >/dev/null && return 0
 		case $HIB_FAIL in triple-fault | triple-fault-loading) ;; *) return 1 ;; esac
@@ -203,18 +203,27 @@ hib_cycle() {
 			HIB_FAIL="$HIB_FAIL ($HIB_FAULT: not a signature of the rig's)"
 			return 1
 		fi
-		n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
-		if [ "$n" -ge "${LAB_MAX_CYCLE_REPEATS:-3}" ]; then
-			HIB_FAIL="$HIB_FAIL ($HIB_FAULT; $n cycles repeated already)"
-			return 1
-		fi
-		echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after $HIB_FAIL ($HIB_FAULT)" |
-			tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
-		lab_log "$name: $HIB_FAIL with the rig's signature: booting afresh from the disks, repeating the cycle"
-		dom_destroy "$name"
-		_hib_boot_image "$name" || { HIB_FAIL="no fresh boot after a rig fault"; return 1; }
-		eval "$recover" || { HIB_FAIL="after a rig fault, '$recover' failed"; return 1; }
+		_hib_repeat_cycle "$name" "$recover" "$HIB_FAIL ($HIB_FAULT)" || return 1
 	done
+}
+
+# _hib_repeat_cycle NAME RECOVER WHY: a fault of the rig's (WHY) cost the
+# cycle: unless LAB_MAX_CYCLE_REPEATS are used up, a line in the scenario's
+# rig-repeats and the run's retries, NAME boots afresh from its disks and
+# RECOVER runs.  Sets HIB_FAIL and returns 1 otherwise.
+_hib_repeat_cycle() {
+	local name=$1 recover=$2 why=$3 n
+	n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
+	if [ "$n" -ge "${LAB_MAX_CYCLE_REPEATS:-3}" ]; then
+		HIB_FAIL="$why; $n cycles repeated already"
+		return 1
+	fi
+	echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after $why" |
+		tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
+	lab_log "$name: $why, with the rig's signature: booting afresh from the disks, repeating the cycle"
+	DOM0_QUIET=1 dom_destroy "$name"
+	_hib_boot_image "$name" || { HIB_FAIL="no fresh boot after a rig fault"; return 1; }
+	eval "$recover" || { HIB_FAIL="after a rig fault, '$recover' failed"; return 1; }
 }
 
 # hib_cycle_checked NAME RECOVER CHECK: hib_cycle, then CHECK (commands
@@ -222,31 +231,21 @@ hib_cycle() {
 # not as it should be).  A CHECK that failed because the restored domain
 # met a fault of the rig's (it is gone, each of its triple faults since the
 # restore has a signature of the rig's) costs a repeat of the cycle, as in
-# hib_cycle: NAME boots afresh from its disks, RECOVER runs, the cycle and
-# CHECK run again (within LAB_MAX_CYCLE_REPEATS, a line each in
-# rig-repeats).  Any other failure of CHECK ends the scenario with CHECK's
-# reason; one of the cycle returns non-zero with HIB_FAIL set.
+# hib_cycle (_hib_repeat_cycle).  Any other failure of CHECK ends the
+# scenario with CHECK's reason; one of the cycle returns non-zero with
+# HIB_FAIL set.
 hib_cycle_checked() {
-	local name=$1 recover=$2 check=$3 id ser faults n
+	local name=$1 recover=$2 check=$3 id ser why
 	while :; do
 		hib_cycle "$name" "$recover" || return 1
 		id=$DOM_ID ser=$DOM_START_SERIAL_OFF
 		( eval "$check" ) && return 0
 		dom_exists "$name" && exit 1
-		DOM0_QUIET=1 dom_destroy "$name"
-		faults=$(rig_faults_all_rigs "$ser" "$id" "$(dom_ready_text "$name")" "$(dom_system_map "$name")") || exit 1
-		faults=$(cut -d' ' -f2- <<< "$faults" | paste -s -d';' - | sed 's/;/; /g')
-		n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
-		if [ "$n" -ge "${LAB_MAX_CYCLE_REPEATS:-3}" ]; then
-			lab_log "$name: restored domain $id met a rig fault ($faults), $n cycles repeated already"
-			exit 1
-		fi
-		echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after the restored guest's rig fault ($faults): $(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)" |
-			tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
+		DOM0_QUIET=1 dom_destroy "$name"	# its state first, for _hib_fault
+		_hib_fault "$ser" "$id" "$name" && [ -n "$HIB_RIG" ] || exit 1
+		why="the restored guest's fault $HIB_FAULT in its checks: $(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)"
 		rm -f "$LAB_SCEN_LOG/reason"
-		lab_log "$name: the restored guest met a fault of the rig's ($faults): booting afresh from the disks, repeating the cycle"
-		_hib_boot_image "$name" || fail "no fresh boot after a rig fault"
-		eval "$recover" || fail "after a rig fault, '$recover' failed"
+		_hib_repeat_cycle "$name" "$recover" "$why" || fail "$HIB_FAIL"
 	done
 }
 
