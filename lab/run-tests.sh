@@ -12,9 +12,10 @@
 #   Bail out! reason                  Xen/dom0 crashed or the lab would not boot
 #
 # LAB_DEADLINE (epoch seconds): skip, as "# SKIP", the scenarios that would
-# start less than LAB_MIN_SCENARIO_S (420) seconds before it, or less than
-# the N of a "# lab-min-s: N" line in the scenario; one that the deadline
-# stops before its own time limit is reported as skipped too.
+# start less than LAB_MIN_SCENARIO_S (150) seconds before it, or less than
+# the N of a "# lab-min-s: N" line in the scenario (about twice its longest
+# run, for those that take longer); one that the deadline stops before its
+# own time limit is reported as skipped too.
 #
 # Logs: build/lab/logs/<scenario>/ (steps.log, scenario.log, serial.log and
 # guest-*.log slices), build/lab/logs/summary.txt (timings, retries, QEMU RSS).
@@ -160,7 +161,7 @@ for n in "${names[@]}"; do
 	# a scenario that could not finish in time is skipped, visibly.
 	# A scenario may declare a longer need in a "# lab-min-s: N" line.
 	need=$(scenario_setting "$n" lab-min-s)
-	[ "${need:-0}" -gt "${LAB_MIN_SCENARIO_S:-420}" ] || need=${LAB_MIN_SCENARIO_S:-420}
+	[ "${need:-0}" -gt "${LAB_MIN_SCENARIO_S:-150}" ] || need=${LAB_MIN_SCENARIO_S:-150}
 	if [ -n "${LAB_DEADLINE:-}" ] && [ $(( $(date +%s) + need )) -gt "$LAB_DEADLINE" ]; then
 		echo "ok $i - $n # SKIP time budget of this run exhausted"
 		echo "$n skipped (time budget)" >> "$summary"

@@ -10,6 +10,7 @@
 # data reads back (the kernel that wrote the image sent the same write with
 # other data: only the restored kernel's write leaves the cycle's tag), xvda uses the rings on offer (at most its 2 hardware
 # queues), and a fio verify loop on xvda has no errors.
+# lab-min-s: 190
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=parked
 SECTOR=131072 # 64 MiB into xvda, past the fio loop's 16 MiB

@@ -11,6 +11,7 @@
 # write (status 0), its data reads back, xvda's queue takes the limit on
 # offer (max_segments 11, then 32), and the fio pattern written to xvda
 # before the first hibernation verifies.
+# lab-min-s: 160
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=segments
 SECTOR=131072

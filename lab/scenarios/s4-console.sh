@@ -7,6 +7,7 @@
 # it), kernel messages still reach the console, and the console's event
 # channel interrupt is still delivered (its count in /proc/interrupts
 # grows), so the console is not merely being polled.
+# lab-min-s: 250
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=console
 LINES=${CONSOLE_LINES:-3000}

@@ -9,6 +9,7 @@
 # new domain with the image's ABI, both vCPUs online, xvda's fio pattern and
 # the ext4 files intact; at the end the guest must obey xl shutdown, which
 # needs its xenstore channel.  Every other scenario runs FIFO in both.
+# lab-min-s: 270
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=abi
 TWO_LEVEL=xen.fifo_events=0

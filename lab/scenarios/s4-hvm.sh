@@ -6,6 +6,7 @@
 # power button, whose interrupt Xen delivers as a physical IRQ, is counted
 # before and after each cycle.  Hibernation mode "platform": after writing
 # the image the kernel enters ACPI S4, which Xen's HVM firmware offers.
+# lab-min-s: 500
 . "$(dirname "$0")/../lib/lab.sh"
 export DOM_TYPE=hvm S4_NAME=${S4_NAME:-hvm} DOM_READY_TIMEOUT=${HVM_READY_TIMEOUT:-300}
 export S4_DISK_MODE=${S4_DISK_MODE:-platform}

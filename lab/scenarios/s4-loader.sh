@@ -17,6 +17,7 @@
 #  4. a guest booted without xen_hibernation must refuse to hibernate,
 #     say why, and keep running.
 # After every case the data written before it is intact.
+# lab-min-s: 350
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=loader
 # A page the image's kernel reserves, well above the pages the shared info

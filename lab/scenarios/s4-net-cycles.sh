@@ -4,6 +4,7 @@
 # use of memory (MemAvailable, Slab) and of grants (grant frames, entries
 # mapped by a backend: Xen's 'g' debug key) is recorded; none may grow
 # across the cycles.  The figures go to the metrics and the scenario log.
+# lab-min-s: 380
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=netcyc
 CYCLES=${NET_CYCLES:-5}

@@ -20,6 +20,7 @@
 #    given-up freeze any more.  `xl network-detach` closes the new backend;
 #    the guest must not log "backend closed late, reconnecting", nor write
 #    to the frontend's xenstore directory that the detach deletes.
+# lab-min-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 TIMEOUT=5
 # NET_DISCONNECTED_XDP=0 leaves part 1 out (to see parts 2 and 3 on a

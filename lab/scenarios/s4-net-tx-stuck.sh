@@ -6,6 +6,7 @@
 # xen_netfront.freeze_timeout, report it, and hibernation must fail with the
 # same domain running, disks working and the vif still Connected.  Once
 # netback is bound again it takes the rings over and ping must answer.
+# lab-min-s: 170
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=ntxstuck
 TIMEOUT=${NET_SILENT_FREEZE_TIMEOUT:-5}

@@ -10,6 +10,7 @@
 #     refuse the image ("Image mismatch" or "inconsistent memory map") and
 #     boot afresh.
 # After every case the data written before it is intact.
+# lab-min-s: 230
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=shape
 lab_boot

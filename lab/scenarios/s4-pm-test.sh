@@ -8,6 +8,7 @@
 # Then pm_test=core, 3 times: the same, plus the syscore step, where the
 # event channels of the timer and the IPIs are closed and bound anew; after
 # each round the timer interrupt of every vCPU (2) must still count up.
+# lab-min-s: 350
 . "$(dirname "$0")/../lib/lab.sh"
 ROUNDS=${PM_TEST_ROUNDS:-10}
 CORE_ROUNDS=${PM_TEST_CORE_ROUNDS:-3}

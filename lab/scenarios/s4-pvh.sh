@@ -8,6 +8,7 @@
 # S4_DISK_MODE: the hibernation mode (/sys/power/disk) instead of the lab
 # init's "shutdown"; s4-hvm uses "platform", the kernel's default where
 # ACPI offers S4, as it does to HVM guests.
+# lab-min-s: 250
 . "$(dirname "$0")/../lib/lab.sh"
 CYCLES=${S4_CYCLES:-3}
 VCPUS=${S4_VCPUS:-1}

@@ -13,6 +13,7 @@
 #     restored, the vCPU change waiting until the hibernation is over
 #     instead of the freeze waiting for xenstore until it gives up.
 # The data written before each case is intact after it.
+# lab-min-s: 200
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=xsusp
 # Long enough for dom0 to act while a freeze waits, and short enough that

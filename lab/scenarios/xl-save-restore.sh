@@ -3,6 +3,7 @@
 # xl restore cycles with 0 verify errors; a 64 MiB pattern written before the
 # cycles still verifies after them.  The guest has a vif: dom0 answers its
 # ping after each restore (Xen's own resume path of xen-netfront).
+# lab-min-s: 220
 . "$(dirname "$0")/../lib/lab.sh"
 lab_boot
 dom_create sr1 1 "$(net_vif)" || fail "sr1 did not become ready"
