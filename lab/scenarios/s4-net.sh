@@ -7,6 +7,7 @@
 # backend of the restoring domain offers this many queues), NET_MAC_AFTER
 # (the toolstack gives the restoring domain's vif this MAC address: the
 # guest must take it, log the change and keep its connections).
+# lab-min-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=${NET_NAME:-net}
 lab_boot

@@ -11,6 +11,7 @@
 # told that such a fault is the rig's; a restored guest that faults so in
 # its cycle's checks costs a repeat of the cycle (hib_cycle_checked).
 # lab-timeout-s: 300
+# lab-min-s: 350
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=tripf
 lab_boot

@@ -7,6 +7,7 @@
 # soak).  SOAK_TYPE=hvm soaks an HVM guest.  `make soak N=100` runs it
 # outside make check; make check runs the default 5 cycles.  A cycle ended
 # by a rig fault is repeated from a fresh boot of the same disks (hib_cycle).
+# lab-min-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 N=${SOAK_N:-5}
 NAME=soak
