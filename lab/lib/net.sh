@@ -121,3 +121,25 @@ net_guest_for_abort() {
 	net_up "$1" >/dev/null || fail "no ping answer from dom0 over the vif"
 	fio_write "$1" 16M >/dev/null || fail "fio write failed"
 }
+
+# net_silent_backend_abort NAME TIMEOUT [METRIC]: netback stops answering
+# (net_backend_unbind) a guest made by net_guest_for_abort NAME TIMEOUT, with
+# IPv6 off on its vif so that it sends nothing by itself (a transmit left
+# unanswered would fail the freeze a step earlier); then echo disk must fail
+# because netfront's freeze gave up on the backend after TIMEOUT seconds.
+# METRIC records the attempt's seconds.  Fails the scenario otherwise.
+net_silent_backend_abort() {
+	local name=$1 t=$2 id tx0
+	id=$(dom_id "$name")
+	dom_run "$name" "echo 1 > /proc/sys/net/ipv6/conf/$NET_IF/disable_ipv6" 30 >/dev/null ||
+		fail "cannot turn IPv6 off on $NET_IF"
+	tx0=$(dom_run "$name" "cat /sys/class/net/$NET_IF/statistics/tx_packets" 30)
+	net_backend_unbind "$id" || fail "cannot unbind vif-$id-0 in dom0"
+	lab_log "unbound vif-$id-0; backend state $(dom0_run -t 30 "xenstore-read /local/domain/0/backend/vif/$id/0/state")"
+	hib_must_abort "$name" "a silent network backend" "${3:-}" \
+		"echo \"tx_packets \$(cat /sys/class/net/$NET_IF/statistics/tx_packets)\""
+	dom_run "$name" "dmesg | grep -E 'backend .* did not close within $t s'" 30 >/dev/null || {
+		dom_run "$name" 'dmesg | grep -E "vif|netfront|PM: " | tail -n 15' 30 | sed 's/^/# /' >&2
+		fail "netfront did not report the backend timeout ($NET_IF tx_packets $tx0 before the unbind; guest: ${HIB_ABORT_OUT//$'\n'/; })"
+	}
+}

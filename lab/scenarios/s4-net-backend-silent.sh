@@ -16,20 +16,8 @@ NAME=nsilent
 TIMEOUT=${NET_SILENT_FREEZE_TIMEOUT:-5}
 lab_boot
 net_guest_for_abort "$NAME" "$TIMEOUT"
-dom_run "$NAME" "echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6" 30 >/dev/null ||
-	fail "cannot turn IPv6 off on eth0"
 id=$DOM_ID
-be=vif-$id-0
-bepath=/local/domain/0/backend/vif/$id/0
-tx0=$(dom_run "$NAME" "cat /sys/class/net/eth0/statistics/tx_packets" 30)
-net_backend_unbind "$id" || fail "cannot unbind $be in dom0"
-lab_log "unbound $be; backend state $(dom0_run -t 30 "xenstore-read $bepath/state")"
-hib_must_abort "$NAME" "a silent network backend" silent-abort-s \
-	'echo "tx_packets $(cat /sys/class/net/eth0/statistics/tx_packets)"'
-dom_run "$NAME" "dmesg | grep -E 'backend .* did not close within $TIMEOUT s'" 30 >/dev/null || {
-	dom_run "$NAME" 'dmesg | grep -E "vif|netfront|PM: " | tail -n 15' 30 | sed 's/^/# /' >&2
-	fail "netfront did not report the backend timeout (eth0 tx_packets $tx0 before the unbind; guest: ${HIB_ABORT_OUT//$'\n'/; })"
-}
+net_silent_backend_abort "$NAME" "$TIMEOUT" silent-abort-s
 FIO_TIMEOUT=120 fio_verify "$NAME" 16M || fail "xvda does not work, or its data does not verify, after the aborted hibernation"
 
 gap=$(net_backend_back "$NAME" "$id") || exit 1
