@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export BUILD ?= $(CURDIR)/build
 export XH_CACHE ?= /var/cache/xen-hibernation
 
-.PHONY: all deps tree export kernel deb check check-series kunit lab lab-test demo soak kaslr rig-health history clean help
+.PHONY: all deps tree export mail kernel deb check check-series kunit lab lab-test demo soak kaslr rig-health history clean help
 
 all: help
 
@@ -14,6 +14,7 @@ help:
 	@echo "make check         every test (series hygiene, KUnit, lab scenarios); ends 'N passed, N failed'"
 	@echo "make tree          build/linux = Debian base + patches/ as commits"
 	@echo "make export        write patches/ back from build/linux"
+	@echo "make mail [MAIL_FROM='Name <addr>'] [MAIL_VERSION=N]  the series as sets to send, one per tree (build/mail)"
 	@echo "make kernel        build the lab guest kernel (build/obj/guest)"
 	@echo "make deb           the series' kernel as Debian packages, Debian's cloud config (build/deb)"
 	@echo "make check-series  per-patch hygiene checks (TAP)"
@@ -32,6 +33,9 @@ tree: deps
 
 export:
 	@scripts/export.sh
+
+mail: $(BUILD)/linux/.git/xh-base-version
+	@scripts/mail.sh
 
 $(BUILD)/linux/.git/xh-base-version:
 	@scripts/deps.sh

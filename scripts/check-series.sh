@@ -13,6 +13,8 @@
 #   checkpatch   checkpatch --strict is clean, or each type reported is
 #                justified for that patch in scripts/checkpatch-notes
 #   kerneldoc    scripts/kernel-doc -none reports nothing new in touched files
+#   wording      the commit message and the added lines speak to upstream:
+#                no test lab, rig, scenario or workbench, no scenario name
 # Then for the whole series:
 #   arm64        touched drivers/xen, xen-blkfront and xen-netfront objects,
 #                arm64 cross gcc
@@ -28,7 +30,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PATCHES=${PATCHES:-$TOP/patches}
-CHECKS=${CHECKS:-applies build w1 sparse checkpatch kerneldoc arm64 clang variants}
+CHECKS=${CHECKS:-applies build w1 sparse checkpatch kerneldoc wording arm64 clang variants}
 KMAKE=${KMAKE:-make}	# the make that collects warnings (a self-test replaces it)
 incomplete=	# flags (W=1, C=2) whose warnings at base could not be collected
 NOTES=${NOTES:-$TOP/scripts/checkpatch-notes}
@@ -162,10 +164,11 @@ base_warnings() {
 }
 
 # checkpatch types reported for a patch that scripts/checkpatch-notes does
-# not justify.  Notes lines: <patch file glob> <TYPE> <justification>.
+# not justify.  Notes lines: <patch file glob> <TYPE> <justification>, the
+# glob matching the file name without its number and version prefix.
 unjustified_checkpatch() {	# unjustified_checkpatch PATCH OUT
 	local p=$1 out=$2 name type glob t why ok_
-	name=${p##*/}
+	name=$(printf '%s\n' "${p##*/}" | sed -E 's/^(v[0-9]+-)?[0-9]{4}-//')
 	(cd "$WT" && ./scripts/checkpatch.pl --strict --show-types --terse --no-summary "$p") > "$out.log" 2>&1
 	: > "$out"
 	while IFS= read -r line; do
@@ -181,6 +184,18 @@ unjustified_checkpatch() {	# unjustified_checkpatch PATCH OUT
 		fi
 		[ -n "$ok_" ] || printf '%s\n' "$line" >> "$out"
 	done < "$out.log"
+}
+
+# Lines of a patch's message and of the code it adds that speak of how the
+# series was developed rather than of the kernel: a reviewer upstream has no
+# lab, and a scenario name means nothing to them.  The identity lines are
+# left out (make mail sets them).
+LAB_WORDS='\b(lab|labs|rig|scenarios?|workbench|make check)\b|\bs4-[a-z]|so that (the )?tests? can'
+lab_wording() {	# lab_wording PATCH
+	awk '/^---$/ && !done { done = 1; next }
+		!done && NR > 1 && !/^(From|Date|Subject|Signed-off-by):/ { print "message: " $0; next }
+		done && /^\+/ && !/^\+\+\+ / { print "added: " substr($0, 2) }' "$1" |
+		grep -iE "$LAB_WORDS"
 }
 
 check_patch() {	# check_patch PATCH
@@ -238,6 +253,10 @@ check_patch() {	# check_patch PATCH
 		new=$(new_lines "$LOGS/base.kdoc" "$LOGS/$name.kdoc")
 		if [ -z "$new" ]; then ok "$name: kernel-doc"
 		else notok "$name: kernel-doc" "$new"; fi
+	fi
+	if want wording; then
+		if new=$(lab_wording "$p"); then notok "$name: speaks to upstream" "$new"
+		else ok "$name: speaks to upstream"; fi
 	fi
 	return 0
 }
