@@ -10,7 +10,7 @@
 # MAIL_VERSION=N (default 1) numbers the posting ([PATCH vN ...]); the text
 # after a line "Changes in vN:" of the set's file goes below its cover
 # letter's text; "Depends: set, set" names the sets it applies on (all of
-# them, in the series' order).  To and Cc come from the tree's scripts/get_maintainer.pl
+# them, in the series' order); "Cc:" adds recipients.  To and Cc come from the tree's scripts/get_maintainer.pl
 # for the files the set touches.  The sets are then checked (MAIL_CHECK=0
 # skips it): each applies on the ones before it and passes check-series'
 # checkpatch and wording checks.
@@ -178,6 +178,8 @@ for set in "$SETS"/[0-9]*.txt; do
 	mapfile -t files < <(sed "s|^|$dir/|" "$dir/series")
 	to=$(recipients people "${files[@]}")
 	cc=$(recipients lists "${files[@]}")
+	extra=$(field Cc "$set")
+	cc=${cc:+$cc${extra:+, }}$extra
 	for f in "$dir"/*.patch; do add_recipients "$f" "$to" "$cc"; done
 	say "$name: $n patches, [$prefix], To: ${to:-nobody}"
 	subject[$name]="[$prefix 0/$n] $(field Subject "$set")"
@@ -189,3 +191,4 @@ if [ "${MAIL_CHECK:-1}" != 0 ]; then
 	check_sets "${dirs[@]}" || die "a set failed its checks (see above)"
 fi
 say "wrote ${#dirs[@]} sets to $OUT; send each, in order, with git send-email $OUT/<set>/*.patch"
+say "they are on $(pin PACKAGE) $(pin VERSION): each tree wants them on its own head"
