@@ -12,7 +12,7 @@
 # letter's text; "Depends: set, set" names the sets it applies on (all of
 # them, in the series' order); "Cc:" adds recipients.  To and Cc come from the tree's scripts/get_maintainer.pl
 # for the files the set touches.  The sets are then checked (MAIL_CHECK=0
-# skips it): each applies on the ones before it and passes check-series'
+# skips it): each applies on the sets it names and passes check-series'
 # checkpatch and wording checks.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -108,7 +108,7 @@ cover_letter() {	# cover_letter SETFILE DIR PREFIX N FIRST LAST DEPENDS
 		fi
 		echo
 		git -C "$LINUX" shortlog "${commits[first - 1]}^..${commits[last - 1]}" |
-			sed "1s/^.* (\([0-9]*\)):\$/$name (\1):/; s/[[:space:]]*\$//"
+			awk -v name="$name" 'NR == 1 { sub(/^.* \(/, name " (") } { sub(/[[:space:]]+$/, "") } 1'
 		git -C "$LINUX" diff --stat=72 --summary "${commits[first - 1]}^" "${commits[last - 1]}"
 	} > "$dir/$(file_prefix)0000-cover-letter.patch"
 }
