@@ -6,6 +6,7 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/scripts/lib.sh"
 out=$BUILD/check/mail
+mkdir -p "${out%/*}"
 n=0 failed=0
 check() {	# check DESCRIPTION COMMAND...
 	n=$((n + 1))
