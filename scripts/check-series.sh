@@ -164,11 +164,10 @@ base_warnings() {
 }
 
 # checkpatch types reported for a patch that scripts/checkpatch-notes does
-# not justify.  Notes lines: <patch file glob> <TYPE> <justification>, the
-# glob matching the file name without its number and version prefix.
+# not justify.  Notes lines: <patch file glob> <TYPE> <justification>.
 unjustified_checkpatch() {	# unjustified_checkpatch PATCH OUT
 	local p=$1 out=$2 name type glob t why ok_
-	name=$(printf '%s\n' "${p##*/}" | sed -E 's/^(v[0-9]+-)?[0-9]{4}-//')
+	name=${p##*/}
 	(cd "$WT" && ./scripts/checkpatch.pl --strict --show-types --terse --no-summary "$p") > "$out.log" 2>&1
 	: > "$out"
 	while IFS= read -r line; do

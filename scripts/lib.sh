@@ -38,3 +38,16 @@ series_patches() {
 		printf '%s\n' "$dir/$p"
 	done < "$dir/series"
 }
+
+# exported_unchanged: "make export" of base..HEAD of build/linux would write
+# exactly the patches that patches/ holds.
+exported_unchanged() {
+	local tmp same=1
+	# No RETURN trap for the clean-up: it would stay set and fire again on
+	# the return of every later function of the caller.
+	tmp=$(mktemp -d)
+	OUT=$tmp "$TOP/scripts/export.sh" >/dev/null 2>&1
+	diff -q <(series_patches "$tmp" | xargs -r cat) <(series_patches | xargs -r cat) >/dev/null || same=0
+	rm -rf "$tmp"
+	[ $same = 1 ]
+}

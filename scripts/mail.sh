@@ -45,10 +45,10 @@ field() { sed -n "s/^$1: *//p;/^\$/q" "$2"; }	# field NAME SETFILE: a header lin
 text() { sed '1,/^$/d' "$1" | sed "/^Changes in v[0-9]*:/,\$d"; }	# the cover letter's text
 changes() { sed -n "/^Changes in v$VERSION:/,\$p" "$1"; }
 
+# The diffstats come from build/linux's commits: they must be patches/.
+exported_unchanged || die "$LINUX and patches/ differ: run 'make export' or 'make tree' first"
 mapfile -t series < <(series_patches)
 mapfile -t commits < <(git -C "$LINUX" rev-list --reverse base..HEAD)
-[ ${#series[@]} -eq ${#commits[@]} ] ||
-	die "$LINUX has ${#commits[@]} commits, patches/ ${#series[@]}: run 'make export' or 'make tree' first"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -88,8 +88,7 @@ add_recipients() {	# add_recipients FILE TO CC: after the From: line
 }
 
 cover_letter() {	# cover_letter SETFILE DIR PREFIX N FIRST LAST DEPENDS
-	local set=$1 dir=$2 prefix=$3 n=$4 first=$5 last=$6 depends=$7 name
-	name=${from%% <*}
+	local set=$1 dir=$2 prefix=$3 n=$4 first=$5 last=$6 depends=$7
 	{
 		echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
 		echo "From: $from"
@@ -107,8 +106,9 @@ cover_letter() {	# cover_letter SETFILE DIR PREFIX N FIRST LAST DEPENDS
 			changes "$set"
 		fi
 		echo
-		git -C "$LINUX" shortlog "${commits[first - 1]}^..${commits[last - 1]}" |
-			awk -v name="$name" 'NR == 1 { sub(/^.* \(/, name " (") } { sub(/[[:space:]]+$/, "") } 1'
+		echo "${from%% <*} ($n):"
+		git -C "$LINUX" log --reverse --format='      %s' "${commits[first - 1]}^..${commits[last - 1]}"
+		echo
 		git -C "$LINUX" diff --stat=72 --summary "${commits[first - 1]}^" "${commits[last - 1]}"
 	} > "$dir/$(file_prefix)0000-cover-letter.patch"
 }

@@ -35,16 +35,9 @@ newest_version() {
 
 # Refuse to reset a tree holding commits or edits that patches/ does not have.
 check_exported() {
-	local tmp same=1
 	[ -z "$(git -C "$LINUX" status --porcelain --untracked-files=no)" ] ||
 		die "$LINUX has uncommitted changes; commit them (and run 'make export') or discard them first"
-	# No RETURN trap for the clean-up: it would stay set and fire again on
-	# the return of every later function of this script.
-	tmp=$(mktemp -d)
-	OUT=$tmp "$TOP/scripts/export.sh" >/dev/null 2>&1
-	diff -q <(series_patches "$tmp" | xargs -r cat) <(series_patches | xargs -r cat) >/dev/null || same=0
-	rm -rf "$tmp"
-	[ $same = 1 ] ||
+	exported_unchanged ||
 		die "$LINUX holds commits that differ from patches/; run 'make export' (or FORCE=1 make tree to discard them)"
 }
 
