@@ -28,3 +28,19 @@ dom_sci_check() {
 _sci_line() { dom_run "$1" 'grep -E " acpi$" /proc/interrupts' 30; }
 # The sum of the per-CPU counts of a /proc/interrupts line.
 _irq_total() { awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' <<< "$1"; }
+
+# dom_pirq_check NAME: the event channels Xen has bound to physical IRQs
+# for NAME's domain must be exactly the IRQs the guest started on them (its
+# "xen-pirq" lines in /proc/interrupts): no channel for a GSI whose IRQ
+# nothing requested.  Prints "xen X, guest G"; fails when they differ.
+dom_pirq_check() {
+	local name=$1 id xen guest
+	id=$(dom_id "$name")
+	xen=$(dom0_run -t 60 "xl debug-keys e > /dev/null && xl dmesg | awk '
+		/Event channel information for domain / { ours = (\$NF == \"$id:\"); if (ours) n = 0; next }
+		ours && / s=4 / { n++ }
+		END { print n + 0 }'") || { echo "cannot read the event channels of domain $id"; return 1; }
+	guest=$(dom_run "$name" 'grep -c xen-pirq /proc/interrupts' 30)
+	echo "xen $xen, guest ${guest:-?}"
+	[ "$xen" = "$guest" ]
+}

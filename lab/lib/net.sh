@@ -113,20 +113,20 @@ net_ping_gap() {
 	dom_run "$1" "t0=\$(date +%s); i=0; until $NET_PING -c 1 -W 1 $NET_DOM0_IP >/dev/null; do i=\$((i+1)); [ \$i -ge 60 ] && exit 1; done; echo \$((\$(date +%s) - t0))" 90
 }
 
-# net_guest_for_abort NAME TIMEOUT: a guest with a vif whose netfront gives
-# its backend TIMEOUT seconds at freeze (xen_netfront.freeze_timeout),
-# network up, a 16 MiB fio pattern on xvda; fails the scenario otherwise.
+# net_guest_for_abort NAME: a guest with a vif, network up, a 16 MiB fio
+# pattern on xvda; fails the scenario otherwise.
 net_guest_for_abort() {
-	DOM_CMDLINE_EXTRA="xen_netfront.freeze_timeout=$2" dom_create "$1" 1 "$(net_vif)" || fail "$1 did not become ready"
+	dom_create "$1" 1 "$(net_vif)" || fail "$1 did not become ready"
 	net_up "$1" >/dev/null || fail "no ping answer from dom0 over the vif"
 	fio_write "$1" 16M >/dev/null || fail "fio write failed"
 }
 
 # net_silent_backend_abort NAME TIMEOUT [METRIC]: netback stops answering
-# (net_backend_unbind) a guest made by net_guest_for_abort NAME TIMEOUT, with
+# (net_backend_unbind) a guest made by net_guest_for_abort NAME, with
 # IPv6 off on its vif so that it sends nothing by itself (a transmit left
 # unanswered would fail the freeze a step earlier); then echo disk must fail
-# because netfront's freeze gave up on the backend after TIMEOUT seconds.
+# because netfront's freeze gave up on the backend after TIMEOUT seconds
+# (netfront's bound on each wait of its freeze, XENNET_TIMEOUT: 5).
 # METRIC records the attempt's seconds.  Fails the scenario otherwise.
 net_silent_backend_abort() {
 	local name=$1 t=$2 id tx0

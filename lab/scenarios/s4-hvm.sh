@@ -4,7 +4,9 @@
 # base): three real hibernation cycles, each restored on a new domain, fio
 # write+verify loop across them, ext4 files keep their checksums; the ACPI
 # power button, whose interrupt Xen delivers as a physical IRQ, is counted
-# before and after each cycle.  Hibernation mode "platform": after writing
+# before and after each cycle, and Xen must have a PIRQ event channel for
+# each IRQ the guest started and no other; the virtual keyboard (xl's
+# default vkb, xen-kbdfront) is Connected again.  Hibernation mode "platform": after writing
 # the image the kernel enters ACPI S4, which Xen's HVM firmware offers.
 # lab-min-s: 500
 . "$(dirname "$0")/../lib/lab.sh"

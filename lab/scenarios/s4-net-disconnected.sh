@@ -104,7 +104,7 @@ fi
 
 # --- 3. a given-up freeze does not outlive a Xen save and restore ---------
 part 3 || exit 0
-net_guest_for_abort nstale "$TIMEOUT"
+net_guest_for_abort nstale
 net_silent_backend_abort nstale "$TIMEOUT"
 dom0_run -t 300 'xl save nstale /scratch/save/nstale.chk' || fail "xl save failed"
 dom0_run -t 300 'xl restore /scratch/save/nstale.chk && rm -f /scratch/save/nstale.chk' || fail "xl restore failed"

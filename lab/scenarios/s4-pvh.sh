@@ -30,12 +30,18 @@ disk_mode() {
 }
 disk_mode
 fio_start "$NAME" 16M || fail "fio loop did not start"
-# HVM: the ACPI interrupt, a physical IRQ, works before and after each cycle.
+# HVM: the ACPI interrupt, a physical IRQ, works before and after each
+# cycle, Xen has a PIRQ channel for each IRQ the guest started, no more,
+# and the virtual keyboard is Connected.
 sci() {
 	[ "$DOM_TYPE" = hvm ] || return 0
 	local out
 	out=$(dom_sci_check "$NAME") || fail "$1: $out"
 	lab_log "$1: ACPI interrupts $out after the power button"
+	out=$(dom_pirq_check "$NAME") || fail "$1: PIRQ event channels and started IRQs differ: $out"
+	lab_log "$1: PIRQ event channels: $out"
+	# The keyboard xl gives HVM guests, which xen-kbdfront drives.
+	out=$(xenbus_connected "$DOM_ID" vkbd 0 60) || fail "$1: vkbd 0 not Connected (frontend, backend: $out)"
 }
 sci "before hibernation"
 for c in $(seq 1 "$CYCLES"); do
