@@ -40,8 +40,14 @@ sci() {
 	lab_log "$1: ACPI interrupts $out after the power button"
 	out=$(dom_pirq_check "$NAME") || fail "$1: PIRQ event channels and started IRQs differ: $out"
 	lab_log "$1: PIRQ event channels: $out"
-	# The keyboard xl gives HVM guests, which xen-kbdfront drives.
+	# The keyboard xl gives HVM guests, which xen-kbdfront drives, with
+	# the absolute pointer its backend offers asked for on this domain.
 	out=$(xenbus_connected "$DOM_ID" vkbd 0 60) || fail "$1: vkbd 0 not Connected (frontend, backend: $out)"
+	out=$(dom0_run -t 30 "xenstore-read /local/domain/0/backend/vkbd/$DOM_ID/0/feature-abs-pointer /local/domain/$DOM_ID/device/vkbd/0/request-abs-pointer 2>&1 | tr '\n' ' '")
+	case $out in
+	"1 1 ") ;;
+	*) fail "$1: vkbd 0: feature-abs-pointer and request-abs-pointer are '$out', not '1 1'" ;;
+	esac
 }
 sci "before hibernation"
 for c in $(seq 1 "$CYCLES"); do
