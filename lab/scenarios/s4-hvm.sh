@@ -6,7 +6,9 @@
 # power button, whose interrupt Xen delivers as a physical IRQ, is counted
 # before and after each cycle, and Xen must have a PIRQ event channel for
 # each IRQ the guest started and no other; the virtual keyboard (xl's
-# default vkb, xen-kbdfront) is Connected again.  Hibernation mode "platform": after writing
+# default vkb, xen-kbdfront) is Connected again, asking for the absolute
+# pointer its backend offers.  After the cycles, the same checks after
+# Xen's own save and restore of the guest.  Hibernation mode "platform": after writing
 # the image the kernel enters ACPI S4, which Xen's HVM firmware offers.
 # lab-min-s: 500
 . "$(dirname "$0")/../lib/lab.sh"

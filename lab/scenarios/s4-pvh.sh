@@ -72,6 +72,15 @@ for c in $(seq 1 "$CYCLES"); do
 	now=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
 	lab_log "cycle $c: xvda has $now hardware queue(s)"
 done
+# HVM: Xen's own save and restore of the same guest after the cycles: its
+# physical IRQs and its keyboard come back through Xen's resume path too.
+if [ "$DOM_TYPE" = hvm ]; then
+	dom0_run -t 400 "mkdir -p /scratch/save && xl save $NAME /scratch/save/$NAME.chk && xl restore /scratch/save/$NAME.chk && rm -f /scratch/save/$NAME.chk" > /dev/null ||
+		fail "xl save and restore of the HVM guest failed"
+	DOM_ID=$(dom_id "$NAME")
+	dom_run "$NAME" 'echo alive' 60 > /dev/null || fail "guest agent dead after xl restore"
+	sci "after xl save and restore"
+fi
 out=$(fio_stop "$NAME") || fail "fio loop reported errors across hibernation: $out"
 lab_log "fio loop passes/failures: $out"
 dom_run "$NAME" 'umount /mnt/c && e2fsck -n /dev/xvdc' 120 || fail "e2fsck -n /dev/xvdc reports errors"
