@@ -9,8 +9,17 @@
 #  3. more RAM (256 MiB): the memory map differs, the loading kernel must
 #     refuse the image ("Image mismatch" or "inconsistent memory map") and
 #     boot afresh.
+#  4. ballooned down by 128 MiB (xl mem-set) before hibernating, restored
+#     into a domain created from its configuration, all of its memory
+#     populated: the balloon must reach the new domain's target again;
+#  5. a domain created with less memory than its memory map (memory 192
+#     MiB, maxmem 384), whose kernels balloon out the difference at boot,
+#     not the same frames: restored into a domain of the same
+#     configuration, which may not hold its whole memory map, the loading
+#     kernel must refuse the image before the jump, say why, and boot
+#     afresh (or the restore works), never lose the image's pages.
 # After every case the data written before it is intact.
-# lab-min-s: 230
+# lab-min-s: 360
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=shape
 lab_boot
@@ -60,6 +69,57 @@ fi
 why=$(refused_cleanly "memory 256") || exit 1
 lab_log "3: memory 256: image refused ('$why'), fresh boot as domid $DOM_ID"
 data_ok "after the refused image"
+
+# 4. Ballooned down before the hibernation.  The balloon's pages are left
+# out of the image; the new domain has them populated.
+# balloon_kb: "target current" of the guest's balloon, in KiB.
+balloon_kb() {
+	dom_run "$NAME" 'd=/sys/devices/system/xen_memory/xen_memory0; echo $(cat $d/target_kb) $(cat $d/info/current_kb)' 30
+}
+# balloon_settles SECONDS [KIB [NOT]]: wait until the balloon has reached
+# its target, and that target is KIB (if not empty) and not NOT (the
+# toolstack's new target reaches the guest through a xenstore watch).
+balloon_settles() {
+	local end=$((SECONDS + $1)) t c
+	while read -r t c < <(balloon_kb); [ "${t:-x}" != "${c:-y}" ] || [ "${t:-x}" != "${2:-$t}" ] ||
+		[ "${t:-x}" = "${3:-}" ]; do
+		[ $SECONDS -lt $end ] || { echo "target ${t:-?} KiB, current ${c:-?} KiB"; return 1; }
+		sleep 2
+	done
+	echo "$c KiB"
+}
+files 4
+read -r full _ < <(balloon_kb)
+[ -n "$full" ] || fail "the guest has no balloon (/sys/devices/system/xen_memory)"
+dom0_run "xl mem-set $NAME $((full / 1024 - 128))m" > /dev/null || fail "xl mem-set failed"
+down=$(balloon_settles 120 "" "$full") || fail "the balloon did not shrink to the target xl mem-set gave: $down"
+dom_hibernate_and_restore "$NAME" >/dev/null || fail "restore of a ballooned guest failed: $HIB_FAIL"
+# The new domain is configured as the first one was before xl mem-set.
+up=$(balloon_settles 120 "$full") ||
+	fail "after the restore into a new domain the balloon did not grow back to $full KiB: $up (ballooned down to $down before the hibernation)"
+data_ok "ballooned down by 128 MiB"
+lab_log "4: ballooned from $full KiB to $down, restored as domid $DOM_ID: balloon at $up, data verified"
+
+# 5. memory below maxmem: both kernels hold the difference in their balloons,
+# not necessarily the same frames.
+dom_destroy "$NAME"
+sed -i 's/^memory = .*/memory = 192/; /^maxmem = /d' "$cfg" && echo 'maxmem = 384' >> "$cfg"
+dom_boot "$NAME" || fail "$NAME did not boot with memory 192 and maxmem 384"
+files 5
+read -r target _ < <(balloon_kb)
+before=$(balloon_settles 120 "$target") || fail "the balloon did not settle at boot: $before"
+if dom_hibernate_and_restore "$NAME" >/dev/null; then
+	after=$(balloon_settles 120 "$target") ||
+		fail "after the restore with memory 192 and maxmem 384 the balloon did not come back to $target KiB: $after"
+	lab_log "5: memory 192, maxmem 384: balloon at $before, restored as domid $DOM_ID, balloon at $after"
+else
+	[ "$HIB_FAIL" = no-resume ] || fail "memory 192, maxmem 384: the restore neither worked nor was refused cleanly: $HIB_FAIL"
+	why=$(dom_log "$NAME" | grep -a -o 'xen:balloon: [0-9]* ballooned pages, the domain may have.*' | tail -n 1)
+	[ -n "$why" ] || fail "memory 192, maxmem 384: the loading kernel booted afresh without saying why it refused the image"
+	lab_log "5: memory 192, maxmem 384: balloon at $before, image refused ('$why'), fresh boot as domid $DOM_ID"
+fi
+data_ok "memory 192, maxmem 384"
+
 dom_run "$NAME" 'cd / && umount /mnt/c && e2fsck -n /dev/xvdc >/tmp/fsck.out 2>&1; rc=$?; tail -n 2 /tmp/fsck.out; exit $rc' 120 ||
-	fail "e2fsck -n /dev/xvdc reports errors after the refused image"
+	fail "e2fsck -n /dev/xvdc reports errors at the end"
 dom_destroy "$NAME"
