@@ -104,10 +104,10 @@ record_faults() {
 # record_oopses VARIANT SHAPE NAME: the oopses in NAME's console log, one
 # line each in faults.txt (phase "run": the console does not say which).
 record_oopses() {
-	local what rip byte
-	while read -r what rip byte; do
-		printf '%s %s run - oops:%s:%s:%s -\n' "$1" "$2" "$what" "$rip" "$byte" >> "$out/faults.txt"
-		lab_log "oops: $1 $2: $what at $rip, byte before it $byte"
+	local what rip byte flags
+	while read -r what rip byte flags; do
+		printf '%s %s run - oops:%s:%s:%s:eflags-%s -\n' "$1" "$2" "$what" "$rip" "$byte" "$flags" >> "$out/faults.txt"
+		lab_log "oops: $1 $2: $what at $rip, byte before it $byte, flags $flags"
 	done < <(dom_log "$3@round" | guest_oops_lines)
 }
 

@@ -211,44 +211,64 @@ rig_faults_all_rigs() {
 }
 
 # guest_oops_lines < console text: one line per oops or BUG a guest kernel
-# printed, "<what> <rip> <code>": what the kernel said it was ("int3",
-# "general-protection", "BUG"), its RIP line's symbol+offset, and the code
-# byte just before RIP, which for an int3 trap is the breakpoint itself:
-# anything but cc there means memory no longer held the int3 the CPU ran.
+# printed, "<what> <rip> <code> <eflags>": what the kernel said it was
+# ("int3", "general-protection", "BUG"), its RIP line's symbol+offset, the
+# code byte just before RIP, which for an int3 trap is the breakpoint
+# itself (anything but cc there means memory no longer held the int3 the
+# CPU ran), and the flags of the exception frame ("?" for what is missing).
 guest_oops_lines() {
 	awk '
+	function flush() { if (what) print what, rip, before, flags; what = "" }
 	{ sub(/\r$/, "") }
 	/Oops: |BUG: / {
-		if (what) print what, rip, "?"	# one with no Code: line (a BUG without registers)
+		flush()
 		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/(:|, probably).*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s)
-		what = s; rip = "?"; next
+		what = s; rip = "?"; before = "?"; flags = "?"; next
 	}
 	what && /RIP: [0-9a-f]+:/ && rip == "?" { s = $0; sub(/.*RIP: [0-9a-f]+:/, "", s); sub(/[ \r].*/, "", s); rip = s; next }
-	what && /Code: / {
-		s = $0; sub(/.*Code: /, "", s); n = split(s, b, " "); before = "?"
+	what && /Code: / && before == "?" {
+		s = $0; sub(/.*Code: /, "", s); n = split(s, b, " ")
 		for (i = 2; i <= n; i++) if (b[i] ~ /^</) { before = b[i - 1]; break }
-		print what, rip, before; what = ""
+		next
 	}
-	END { if (what) print what, rip, "?" }'
+	what && / EFLAGS: [0-9a-f]+/ && flags == "?" { s = $0; sub(/.* EFLAGS: /, "", s); sub(/[^0-9a-f].*/, "", s); flags = s; flush() }
+	END { flush() }'
 }
 
 # rig_oopses < console text: the guest's oopses (guest_oops_lines) were
-# there, and each is the rig's: an int3 trap whose code byte before RIP is
-# not the int3 (cc) the CPU ran, that is, code that memory no longer held
-# when the CPU ran it (QEMU's stale translation of code the kernel patched
-# and serialised: lab/README.md, "Rig faults"; control runs of Debian's own
-# kernel met it at boot).  Prints them as signatures
-# oops:int3:<where>:<byte>; returns 1 when there is none, or one of another
-# kind.
+# there, and each is the rig's (lab/README.md, "Rig faults"):
+#  - an int3 trap whose code byte before RIP is not the int3 (cc) the CPU
+#    ran, that is, code that memory no longer held when the CPU ran it
+#    (QEMU's stale translation of code the kernel patched and serialised;
+#    control runs of Debian's own kernel met it at boot);
+#  - an exception frame whose flags no x86 CPU writes (a reserved bit set:
+#    bits 3, 5, 15 or 22 to 31, or bit 1 clear), written by QEMU's emulation
+#    of the exception, not by the guest.
+# Prints them as signatures oops:int3:<where>:<byte> and
+# oops:<what>:<where>:eflags-<flags>; returns 1 when there is none, or one
+# of another kind.
 rig_oopses() {
-	local what rip byte n=0 sigs=()
-	while read -r what rip byte; do
+	local what rip byte flags n=0 sigs=()
+	while read -r what rip byte flags; do
 		n=$((n + 1))
-		[ "$what" = int3 ] && [ "$byte" != cc ] && [ "$byte" != '?' ] || return 1
-		sigs+=("oops:int3:$rip:$byte")
+		if [ "$what" = int3 ] && [ "$byte" != cc ] && [ "$byte" != '?' ]; then
+			sigs+=("oops:int3:$rip:$byte")
+		elif _rig_flags_impossible "$flags"; then
+			sigs+=("oops:$what:$rip:eflags-$flags")
+		else
+			return 1
+		fi
 	done < <(guest_oops_lines)
 	[ "$n" -gt 0 ] || return 1
 	printf '%s\n' "${sigs[@]}" | paste -s -d' ' -
+}
+
+# _rig_flags_impossible HEX: RFLAGS no CPU pushes (see rig_oopses).
+_rig_flags_impossible() {
+	case $1 in '' | *[!0-9a-f]*) return 1 ;; esac
+	[ ${#1} -le 16 ] || return 0
+	local f=$((16#$1))
+	[ $((f & 0xffffffffffc08028)) != 0 ] || [ $((f & 2)) = 0 ]
 }
 
 # hvmctx_event FILE VCPU: the event Xen was injecting into VCPU when it saved

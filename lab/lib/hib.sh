@@ -56,7 +56,9 @@ _HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$r
 # loader faulted after it read the image), loader-faults (it faulted before,
 # LAB_MAX_RETRIES times), no-resume (fresh boot), resume-timeout, same-domid,
 # hibernate-rc-N (the guest command's status), and returns non-zero; HIB_FAULT and HIB_RIG describe a
-# triple fault (_hib_fault).  Timeline in HIB_T_* (seconds).
+# triple fault (_hib_fault).  Timeline in seconds: HIB_T_OFF from the
+# request to the power-off, HIB_T_CREATED from the request to the xl create
+# of the domain that resumed, HIB_T_RESUMED from that create to the resume.
 dom_hibernate_and_restore() {
 	local name=$1 old new id t0 t1 line ser0 rebooted=
 	HIB_FAIL='' HIB_FAULT='' HIB_RIG=''
@@ -161,6 +163,8 @@ dom_hibernate_and_restore() {
 		return 1 ;;
 	esac
 	HIB_T_RESUMED=$(_since "$t1")
+	# shellcheck disable=SC2034 # for the caller
+	HIB_T_CREATED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	HIB_RC=${line##*@@E $id }
 	HIB_RC=${HIB_RC%%[!0-9]*}
 	lab_log "$name: resumed as domid $new after ${HIB_T_RESUMED}s (hibernate rc=$HIB_RC)"
@@ -229,8 +233,9 @@ _hib_repeat_cycle() {
 # hib_cycle_checked NAME RECOVER CHECK: hib_cycle, then CHECK (commands
 # evaluated in a subshell, which end in `fail` when the restored guest is
 # not as it should be).  A CHECK that failed because the restored domain
-# met a fault of the rig's (it is gone, each of its triple faults since the
-# restore has a signature of the rig's) costs a repeat of the cycle, as in
+# met a fault of the rig's (it is gone, and each of its triple faults since
+# the restore has a signature of the rig's, or it crashed with no triple
+# fault and each oops it printed is the rig's) costs a repeat of the cycle, as in
 # hib_cycle (_hib_repeat_cycle).  Any other failure of CHECK ends the
 # scenario with CHECK's reason; one of the cycle returns non-zero with
 # HIB_FAIL set.
@@ -242,7 +247,13 @@ hib_cycle_checked() {
 		( eval "$check" ) && return 0
 		dom_exists "$name" && exit 1
 		DOM0_QUIET=1 dom_destroy "$name"	# its state first, for _hib_fault
-		_hib_fault "$ser" "$id" "$name" && [ -n "$HIB_RIG" ] || exit 1
+		if _hib_fault "$ser" "$id" "$name"; then
+			[ -n "$HIB_RIG" ] || exit 1
+		else
+			# No triple fault: a crash, the rig's when each oops
+			# since the restored domain's creation is (rig_oopses).
+			HIB_FAULT=$(dom_log "$name" | rig_oopses) || exit 1
+		fi
 		why="the restored guest's fault $HIB_FAULT in its checks: $(head -n 1 "$LAB_SCEN_LOG/reason" 2>/dev/null)"
 		rm -f "$LAB_SCEN_LOG/reason"
 		_hib_repeat_cycle "$name" "$recover" "$why" || fail "$HIB_FAIL"

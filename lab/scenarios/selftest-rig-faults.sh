@@ -7,7 +7,8 @@
 # the third must not.  The guest RIPs are taken from the guest kernel's
 # own System.map and vmlinux, once as booted and once moved by KASLR, and
 # once from a copy elsewhere (how another guest's kernel is named).  A
-# guest's oops is read back as what, where, and the code byte before RIP.
+# guest's oops is read back as what, where, the code byte before RIP and
+# the frame's flags; a double fault with flags no CPU writes is the rig's.
 # A fault with Xen's saved state of the domain beside it (xen-hvmctx) is the
 # rig's when Xen was delivering an event with the guest's own descriptor
 # tables loaded whole (the IDT of the CPU entry area, a GDT there) and
@@ -89,10 +90,10 @@ oopses=$(cat <<'EOT'
 EOT
 )
 got=$(guest_oops_lines <<< "$oopses")
-want='int3 sched_clock_cpu+0x9/0x190 66
-int3 sched_clock_cpu+0x9/0x190 cc
-scheduling-while-atomic ? ?
-general-protection-fault list_del+0x4/0x40 48'
+want='int3 sched_clock_cpu+0x9/0x190 66 00000046
+int3 sched_clock_cpu+0x9/0x190 cc ?
+scheduling-while-atomic ? ? ?
+general-protection-fault list_del+0x4/0x40 48 ?'
 [ "$got" = "$want" ] || fail "oops lines: '$got'"
 lab_log "oopses read back: $(paste -s -d';' <<< "$got")"
 # The rig's: an int3 whose byte in memory is no longer cc (the first oops
@@ -100,10 +101,33 @@ lab_log "oopses read back: $(paste -s -d';' <<< "$got")"
 # nor without an oops.
 got=$(head -n 4 <<< "$oopses" | rig_oopses) || fail "an int3 over a patched byte not taken for the rig's"
 [ "$got" = "oops:int3:sched_clock_cpu+0x9/0x190:66" ] || fail "rig oops signature '$got'"
-! sed -n 5,7p <<< "$oopses" | rig_oopses >/dev/null || fail "an int3 with its cc in memory taken for the rig's"
+! sed -n 6,8p <<< "$oopses" | rig_oopses >/dev/null || fail "an int3 with its cc in memory taken for the rig's"
 ! rig_oopses <<< "$oopses" >/dev/null || fail "a general protection fault taken for the rig's"
 ! echo 'Linux version 6.12' | rig_oopses >/dev/null || fail "no oops taken for the rig's"
 lab_log "rig oops: $got; not an int3 over its cc, a GP fault or no oops"
+# A double fault whose frame holds flags no CPU writes (the low half of RAX,
+# as a restored Debian guest printed it on 2026-12-05) is the rig's; the
+# same fault with flags a CPU writes is not.
+df=$(cat <<'EOT'
+[  174.189550] traps: PANIC: double fault, error_code: 0x0
+[  174.189550] Oops: double fault: 0000 [#1] PREEMPT SMP NOPTI
+[  174.189550] CPU: 0 UID: 0 PID: 787 Comm: fio Not tainted 6.12.117+xh-cloud-amd64 #1~deb12u1+xh
+[  174.189550] RIP: 0010:kmem_cache_alloc_noprof+0xc3/0x2f0
+[  174.190086] Code: 48 8d 8a 00 20 00 00 65 48 0f c7 0e 75 a8 <41> 8b 44 24 28 0f 0d 0c 03 48 89 3c 24
+[  174.190227] RSP: 0018:ffffc90000d1b850 EFLAGS: 055673c2
+[  174.190538] RAX: ffff8880055673c0 RBX: ffff888005567780 RCX: 00000000047ba000
+[  174.194052] RIP: 0010:kmem_cache_alloc_noprof+0xc3/0x2f0
+[  174.194073] RSP: 0018:ffffc90000d1b850 EFLAGS: 055673c2
+[  174.194348] Kernel panic - not syncing: Fatal exception in interrupt
+EOT
+)
+got=$(rig_oopses <<< "$df") || fail "a double fault with flags no CPU writes not taken for the rig's"
+[ "$got" = "oops:double-fault:kmem_cache_alloc_noprof+0xc3/0x2f0:eflags-055673c2" ] || fail "rig oops signature '$got'"
+! sed 's/EFLAGS: 055673c2/EFLAGS: 00010082/' <<< "$df" | rig_oopses >/dev/null ||
+	fail "a double fault with flags a CPU writes taken for the rig's"
+! { echo "$df"; sed -n 10,12p <<< "$oopses"; } | rig_oopses >/dev/null ||
+	fail "a GP fault beside a double fault of the rig's taken for the rig's"
+lab_log "rig oops: $got; not with flags a CPU writes, nor beside a GP fault"
 
 # A scenario's log directory, as run-tests.sh judges a failed run: rerun only
 # when its faults are more than the ones absorbed inside that run, and every
