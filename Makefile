@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export BUILD ?= $(CURDIR)/build
 export XH_CACHE ?= /var/cache/xen-hibernation
 
-.PHONY: all deps tree export mail kernel deb check check-series kunit lab lab-test demo soak kaslr rig-health history clean help
+.PHONY: all deps tree export mail kernel deb check check-series kunit lab lab-test demo soak kaslr bench rig-health history clean help
 
 all: help
 
@@ -22,6 +22,7 @@ help:
 	@echo "make lab-test [T=name]  lab scenarios from lab/scenarios/ (TAP); lab/run-tests.sh --list names them"
 	@echo "make soak [N=100]  N hibernation cycles of one guest, per-cycle table"
 	@echo "make kaslr [N=20]  s4-kaslr with N cycles (make check runs 10)"
+	@echo "make bench [BENCH_RUNS='256:idle:lzo ...'] [BENCH_REPEATS=2]  hibernation next to xl save/restore, its timeline (build/bench)"
 	@echo "make rig-health [RIG_MINUTES=20] [RIG_VARIANTS='native tsc-default']  domU triple faults of the rig, no hibernation"
 	@echo "make history [RUN=commit]  the make check runs of this machine (CI's too): time, result, reruns, rig faults"
 
@@ -67,6 +68,15 @@ soak: kernel
 # make kaslr [N=20]: s4-kaslr with N cycles instead of make check's 10.
 kaslr: kernel
 	@n=$(or $(N),20); LAB_SCENARIO_TIMEOUT=$$((n * 90 + 300)) lab/run-tests.sh s4-kaslr KASLR_CYCLES=$$n
+
+# make bench: hibernation next to Xen's save/restore and where its time goes
+# (lab/scenarios/bench.sh; make check runs it small).  Results: build/bench.
+BENCH_RUNS ?= 256:idle:lzo 256:dirty:lzo 768:idle:lzo 768:dirty:lzo 768:dirty:lz4 768:dirty:none
+BENCH_REPEATS ?= 2
+bench: kernel
+	@LAB_SCENARIO_TIMEOUT=3000 lab/run-tests.sh bench BENCH_OUT=$(BUILD)/bench \
+		"BENCH_RUNS=$(BENCH_RUNS)" BENCH_REPEATS=$(BENCH_REPEATS); \
+	rc=$$?; cat $(BUILD)/bench/report.md 2>/dev/null; exit $$rc
 
 # make rig-health [RIG_MINUTES=20] [RIG_VARIANTS="native tsc-default"]: the rig's own
 # fault rate, measured without hibernation (lab/rig-health.sh).

@@ -21,7 +21,7 @@
 #   hib.sh     dom_hibernate_and_restore, hib_cycle, hib_cycle_checked,
 #              hib_must_abort;
 #              sets DOM_ID, HIB_FAIL, HIB_FAULT, HIB_T_OFF,
-#              HIB_T_RESUMED, HIB_RC
+#              HIB_T_CREATED, HIB_T_RESUMED, HIB_RC
 #   faults.sh  triple faults by signature, which of them are the rig's
 #   data.sh    fio_write, fio_verify, fio_start, fio_status, fio_stop,
 #              ext4_add_file, ext4_check_files, data_intact

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# bench: what a hibernation costs next to Xen's own save/restore, measured
+# side by side on the same guest with the same memory in use, and where a
+# hibernation's time goes.  `make bench` runs it in full (lab/bench/README.md
+# says what and how); make check runs it small (one size, an idle guest, one
+# repeat) so that it cannot rot, and fails only when a guest did not come
+# back with its data or the kernel's messages no longer give every phase.
+# Timings are never judged here: they are figures for the report.
+#
+# Each run of BENCH_RUNS, "MEM:LOAD:COMPRESSOR[:DISKS:VIFS]" (MiB; idle, or
+# dirty: half the memory filled with random bytes in a tmpfs file; lzo, lz4
+# or none; without DISKS, the lab guest's three disks and one vif, else the
+# swap disk and DISKS-1 small ones, and VIFS vifs), BENCH_REPEATS times: a
+# fresh PVH guest is hibernated (echo disk) and restored on a new domain,
+# then (the lab guest's disks only) saved and restored by xl; a checksum of
+# what it holds is compared after each.  Results go to BENCH_OUT (default:
+# this scenario's log directory): results.tsv, each hibernation's console,
+# and the report (lab/bench/report.py: report.md and timeline.svg).
+# lab-min-s: 300
+# lab-timeout-s: 900
+. "$(dirname "$0")/../lib/lab.sh"
+RUNS=${BENCH_RUNS:-256:idle:lzo}
+REPEATS=${BENCH_REPEATS:-1}
+OUT=${BENCH_OUT:-$LAB_SCEN_LOG/bench}
+NAME=bench
+rm -rf "$OUT"
+mkdir -p "$OUT"
+results=$OUT/results.tsv
+printf 'mem_mib\tload\tcompressor\tdisks\tvifs\trepeat\tmethod\tdown_s\tup_s\tdisk_kib\tconsole\tcreate_at_s\n' > "$results"
+
+# bench_cmdline COMPRESSOR: the kernel options that select it, with the
+# kernel's time on each line and the PM core's phase times (pm_debug_messages
+# prints them at KERN_DEBUG).
+bench_cmdline() {
+	case $1 in
+	none) echo "printk.time=1 loglevel=8 hibernate=nocompress" ;;
+	*) echo "printk.time=1 loglevel=8 hibernate.compressor=$1" ;;
+	esac
+}
+
+# bench_load NAME MEM LOAD: what the guest holds, and its checksum (printed).
+bench_load() {
+	local mib=1
+	[ "$3" = dirty ] && mib=$(($2 / 2))
+	dom_run "$1" "dd if=/dev/urandom of=/tmp/held bs=1M count=$mib 2>/dev/null && sha256sum /tmp/held | cut -d' ' -f1" 300
+}
+
+# bench_swap_kib NAME: KiB the guest's swap file has on dom0's disk (it starts
+# sparse, so what grows is what the guest wrote).
+bench_swap_kib() { dom0_run -t 30 "du -k /scratch/$1/swap.img | cut -f1" | tr -d '\r\n '; }
+
+# bench_check NAME SUM WHEN: the guest answers and holds what it held.
+bench_check() {
+	local now
+	now=$(dom_run "$1" 'sha256sum /tmp/held | cut -d" " -f1' 120) ||
+		fail "$3: the guest does not answer"
+	[ "$now" = "$2" ] || fail "$3: /tmp/held changed (sha256 $2, now $now)"
+}
+
+# bench_s4 NAME TAG SUM: one hibernation, restored on a new domain; a row
+# of results and the console of that cycle.  Returns 2 when a fault of the
+# rig's cost the cycle (hib_cycle): the guest's memory is gone, and a
+# figure would mix two cycles, so the caller starts over.
+bench_s4() {
+	local name=$1 tag=$2 kib0 kib1 console=$OUT/s4-$2.console
+	kib0=$(bench_swap_kib "$name")
+	dom_cursor "$name" bench
+	BENCH_RIG_REPEAT=
+	if ! hib_cycle "$name" 'BENCH_RIG_REPEAT=1; false'; then
+		[ -n "$BENCH_RIG_REPEAT" ] && return 2
+		fail "$tag: hibernation failed: $HIB_FAIL"
+	fi
+	kib1=$(bench_swap_kib "$name")
+	dom_log "$name@bench" > "$console"
+	bench_check "$name" "$3" "$tag, after the hibernation"
+	printf '%s\ts4\t%s\t%s\t%s\t%s\t%s\n' "$BENCH_KEY" "$HIB_T_OFF" "$HIB_T_RESUMED" \
+		"$((kib1 - kib0))" "${console##*/}" "$HIB_T_CREATED" >> "$results"
+}
+
+# bench_xl NAME TAG SUM: xl save, then xl restore; down is the save, up the
+# restore until the guest answers.
+bench_xl() {
+	local name=$1 tag=$2 t down up kib file=/scratch/save/$1.chk
+	t=$(_now)
+	dom0_run -t 600 "mkdir -p /scratch/save && xl save $name $file" >/dev/null || fail "$tag: xl save failed"
+	down=$(_since "$t")
+	kib=$(dom0_run -t 30 "du -k $file | cut -f1" | tr -d '\r\n ')
+	t=$(_now)
+	dom0_run -t 600 "xl restore $file" >/dev/null || fail "$tag: xl restore failed"
+	bench_check "$name" "$3" "$tag, after xl save and restore"
+	up=$(_since "$t")
+	dom0_run -t 30 "rm -f $file" >/dev/null
+	printf '%s\txl\t%s\t%s\t%s\t-\t-\n' "$BENCH_KEY" "$down" "$up" "$kib" >> "$results"
+}
+
+# bench_vifs N: the xl config line of N vifs on dom0's bridge.
+bench_vifs() {
+	local i l=
+	for i in $(seq 1 "$1"); do l+="${l:+, }'bridge=xenbr0,mac=00:16:3e:5a:01:$(printf %02x "$i"),type=vif'"; done
+	echo "vif = [ $l ]"
+}
+
+# bench_disks N MEM: DOM_DISKS and DOM_MAKE_DISKS of a guest with its swap
+# disk (xvdb, MEM + 128 MiB) and N-1 disks of 16 MiB (xvda, xvdc on: the
+# lab guest waits for xvda and xvdc at boot).
+bench_disks() {
+	local i letters=acdefghijklmnop
+	BENCH_DISKS="xvdb swap.img"
+	BENCH_MAKE_DISKS="rm -f ./*.img && truncate -s $(($2 + 128))M swap.img"
+	for i in $(seq 2 "$1"); do
+		BENCH_DISKS+=$'\n'"xvd${letters:i-2:1} d$i.img"
+		BENCH_MAKE_DISKS+=" && truncate -s 16M d$i.img"
+	done
+}
+
+# bench_one MEM LOAD COMP DISKS VIFS REP: a fresh guest, filled, hibernated,
+# then (the lab guest's disks: DISKS "-") saved by xl; returns 2 when a rig
+# fault cost the hibernation.
+bench_one() {
+	local tag="$1-$2-$3-$4d$5v-$6" sum
+	BENCH_KEY=$(printf '%s\t%s\t%s\t%s\t%s\t%s' "$1" "$2" "$3" "$4" "$5" "$6")
+	BENCH_DISKS='' BENCH_MAKE_DISKS=''
+	[ "$4" = - ] || bench_disks "$4" "$1"
+	DOM_MEM=$1 DOM_SWAP_MB=$(($1 + 128)) DOM_CMDLINE_EXTRA="$(bench_cmdline "$3")" \
+		DOM_DISKS=$BENCH_DISKS DOM_MAKE_DISKS=$BENCH_MAKE_DISKS \
+		dom_create "$NAME" 1 "$(bench_vifs "$5")" || fail "$tag: the guest did not boot"
+	sum=$(bench_load "$NAME" "$1" "$2") || fail "$tag: filling the guest's memory failed"
+	lab_log "$tag: /tmp/held sha256 $sum"
+	bench_s4 "$NAME" "$tag" "$sum" || return
+	[ "$4" = - ] && bench_xl "$NAME" "$tag" "$sum"
+	dom_destroy "$NAME"
+}
+
+lab_boot
+for run in $RUNS; do
+	IFS=: read -r mem load comp disks vifs <<< "$run"
+	case $mem:$load:$comp in
+	[0-9]*:idle:lzo | [0-9]*:idle:lz4 | [0-9]*:idle:none | [0-9]*:dirty:lzo | [0-9]*:dirty:lz4 | [0-9]*:dirty:none) ;;
+	*) fail "BENCH_RUNS: '$run' is not MEM:idle|dirty:lzo|lz4|none[:DISKS:VIFS]" ;;
+	esac
+	case ${disks:--}:${vifs:-1} in
+	-:1 | [1-9]:[0-9] | 1[0-6]:[0-9]) ;;
+	*) fail "BENCH_RUNS: '$run': DISKS 1 to 16 and VIFS 0 to 9, or neither" ;;
+	esac
+	for rep in $(seq 1 "$REPEATS"); do
+		until bench_one "$mem" "$load" "$comp" "${disks:--}" "${vifs:-1}" "$rep"; do
+			lab_log "$run #$rep: a rig fault cost the hibernation; starting over"
+		done
+	done
+done
+python3 "$LAB_TOP/lab/bench/report.py" "$OUT" || fail "the report could not be made from $OUT (lab/bench/report.py)"
+cat "$OUT/report.md"
