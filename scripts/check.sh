@@ -56,7 +56,8 @@ stage() {	# stage NAME COMMAND...
 
 workbench_tests() {
 	local t rc=0
-	for t in "$TOP"/scripts/selftests/planted-*.sh "$TOP"/scripts/selftests/tree-again.sh "$TOP"/scripts/selftests/mail-sets.sh; do
+	for t in "$TOP"/scripts/selftests/planted-*.sh "$TOP"/scripts/selftests/tree-again.sh "$TOP"/scripts/selftests/mail-sets.sh \
+		"$TOP"/scripts/selftests/bench-report.sh; do
 		"$t" || rc=1
 	done
 	return $rc

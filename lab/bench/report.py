@@ -201,6 +201,43 @@ def source():
     return commit, base
 
 
+def key(r):
+    return (r['mem_mib'], r['load'], r['compressor'], r['disks'], r['vifs'], r['repeat'])
+
+
+def devices(r):
+    return 'the lab guest\'s' if r['disks'] == '-' else f"{r['disks']}, {r['vifs']}"
+
+
+def tag(r):
+    k = key(r)
+    dv = '' if k[3] == '-' else f'-{k[3]}d{k[4]}v'
+    return f'{k[0]}-{k[1]}-{k[2]}{dv}-{k[5]}'
+
+
+def devices_section(s4, timelines):
+    """Part 3: device freeze and restore against the number of devices."""
+    runs = [(r, tl) for r, (_, tl) in zip(s4, timelines) if r['disks'] != '-']
+    if not runs:
+        return []
+    def phase(tl, label):
+        return next(p[1] for p in tl if p[0] == label)
+    base = min(runs, key=lambda x: (int(x[0]['disks']), int(x[0]['vifs'])))
+    bf = phase(base[1], 'freeze devices')
+    br = phase(base[1], 'restore devices')
+    out = ['', '## 3. Devices', '',
+           'The PM core\'s own times of the device phases, against the run with the fewest '
+           f'devices ({base[0]["disks"]} disks, {base[0]["vifs"]} vifs).', '',
+           '| disks | vifs | # | freeze devices s | x | loader quiesce s | restore devices s | x |',
+           '|---|---|---|---|---|---|---|---|']
+    for r, tl in runs:
+        f, q, rs = (phase(tl, 'freeze devices'), phase(tl, 'loader: quiesce devices'),
+                    phase(tl, 'restore devices'))
+        out.append(f'| {r["disks"]} | {r["vifs"]} | {r["repeat"]} | {f:.2f} | {ratio(f, bf)} | '
+                   f'{q:.2f} | {rs:.2f} | {ratio(rs, br)} |')
+    return out
+
+
 def ratio(a, b):
     return f'{a / b:.2f}' if b else '-'
 
@@ -209,8 +246,7 @@ def main(out):
     with open(os.path.join(out, 'results.tsv')) as f:
         rows = list(csv.DictReader(f, delimiter='\t'))
     s4 = [r for r in rows if r['method'] == 's4']
-    xl = {(r['mem_mib'], r['load'], r['compressor'], r['repeat']): r
-          for r in rows if r['method'] == 'xl'}
+    xl = {key(r): r for r in rows if r['method'] == 'xl'}
     if not s4:
         raise Missing('no hibernation in results.tsv')
     commit, base = source()
@@ -221,13 +257,13 @@ def main(out):
           'done; up: from `xl create` or `xl restore` to the guest answering. Bytes: what '
           'the swap file grew by, and the size of the save file.', '',
           '## 1. Downtime and bytes', '',
-          '| memory MiB | load | compressor | # | S4 down s | S4 up s | S4 total s | '
+          '| memory MiB | load | compressor | disks, vifs | # | S4 down s | S4 up s | S4 total s | '
           'save s | restore s | xl total s | S4/xl time | S4 MiB | image MiB | xl MiB | S4/xl bytes |',
-          '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+          '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     timelines = []
     for r in s4:
-        key = (r['mem_mib'], r['load'], r['compressor'], r['repeat'])
-        x = xl.get(key)
+        k = key(r)
+        x = xl.get(k)
         console = os.path.join(out, r['console'])
         fx = facts(console)
         want = r['compressor']
@@ -237,11 +273,11 @@ def main(out):
         sd, su = float(r['down_s']), float(r['up_s'])
         xd, xu = (float(x['down_s']), float(x['up_s'])) if x else (0.0, 0.0)
         sk, xk = int(r['disk_kib']), int(x['disk_kib']) if x else 0
-        md.append(f'| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {sd:.1f} | {su:.1f} | '
+        md.append(f'| {k[0]} | {k[1]} | {k[2]} | {devices(r)} | {k[5]} | {sd:.1f} | {su:.1f} | '
                   f'{sd + su:.1f} | {xd:.1f} | {xu:.1f} | {xd + xu:.1f} | '
                   f'{ratio(sd + su, xd + xu)} | {sk / 1024:.0f} | '
                   f'{(fx["image_kib"] or 0) / 1024:.0f} | {xk / 1024:.0f} | {ratio(sk, xk)} |')
-        timelines.append(('-'.join(key), timeline(r, console)))
+        timelines.append((tag(r), timeline(r, console)))
     md += ['', '## 2. Where a hibernation\'s time goes', '',
            'Seconds per phase, from the kernels\' own clocks (`printk.time`); the rows marked '
            'other are what the host measured beyond them. Picture: `timeline.svg` (first run), '
@@ -251,9 +287,10 @@ def main(out):
     for i, (label, _, kernel) in enumerate(timelines[0][1]):
         md.append(f'| {label} | {kernel} | ' +
                   ' | '.join(f'{tl[i][1]:.2f}' for _, tl in timelines) + ' |')
-    for tag, tl in timelines:
-        svg(tl, f'Hibernation of a Xen guest, {tag} (MiB-load-compressor-repeat), {commit}',
-            os.path.join(out, f'timeline-{tag}.svg'))
+    md += devices_section(s4, timelines)
+    for t, tl in timelines:
+        svg(tl, f'Hibernation of a Xen guest, {t} (MiB-load-compressor[-disks,vifs]-repeat), {commit}',
+            os.path.join(out, f'timeline-{t}.svg'))
     svg(timelines[0][1], f'Hibernation of a Xen guest, {timelines[0][0]}, {commit}',
         os.path.join(out, 'timeline.svg'))
     with open(os.path.join(out, 'report.md'), 'w') as f:

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # bench: what a hibernation costs next to Xen's own save/restore, measured
 # side by side on the same guest with the same memory in use, and where a
-# hibernation's time goes.  `make bench` runs it in full (lab/bench/README.md
-# says what and how); make check runs it small (one size, an idle guest, one
-# repeat) so that it cannot rot, and fails only when a guest did not come
-# back with its data or the kernel's messages no longer give every phase.
+# hibernation's time goes.  `make bench` runs it in full (lab/README.md,
+# "Bench", says what and how); make check runs it small (one size, an idle
+# guest, one repeat) so that it cannot rot, and fails only when a guest did
+# not come back with its data or the kernel's messages no longer give every
+# phase.
 # Timings are never judged here: they are figures for the report.
 #
 # Each run of BENCH_RUNS, "MEM:LOAD:COMPRESSOR[:DISKS:VIFS]" (MiB; idle, or
@@ -117,7 +118,8 @@ bench_disks() {
 # then (the lab guest's disks: DISKS "-") saved by xl; returns 2 when a rig
 # fault cost the hibernation.
 bench_one() {
-	local tag="$1-$2-$3-$4d$5v-$6" sum
+	local tag="$1-$2-$3-$6" sum
+	[ "$4" = - ] || tag="$1-$2-$3-$4d$5v-$6"
 	BENCH_KEY=$(printf '%s\t%s\t%s\t%s\t%s\t%s' "$1" "$2" "$3" "$4" "$5" "$6")
 	BENCH_DISKS='' BENCH_MAKE_DISKS=''
 	[ "$4" = - ] || bench_disks "$4" "$1"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The bench's report (lab/bench/report.py) from a recorded hibernation:
+# every phase is read from the kernels' messages, and a console that lacks
+# one of them, or an image written with another compressor than the run
+# asked for, is refused rather than reported short.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/scripts/lib.sh"
+data=$TOP/lab/bench/testdata
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n=0 failed=0
+check() {	# check DESCRIPTION COMMAND...
+	n=$((n + 1))
+	if "${@:2}"; then echo "ok $n - bench report: $1"
+	else echo "not ok $n - bench report: $1"; failed=$((failed + 1)); fi
+}
+report() {	# report [SED-ON-CONSOLE [SED-ON-RESULTS]]: run it on a copy
+	rm -rf "$work/d" && cp -r "$data" "$work/d" || return 1
+	sed -i "${1:-}" "$work"/d/*.console && sed -i "${2:-}" "$work/d/results.tsv" || return 1
+	python3 "$TOP/lab/bench/report.py" "$work/d" > "$work/out" 2>&1
+}
+whole() {
+	report && grep -q '^| write image | hibernating | [0-9.]* |$' "$work/d/report.md" &&
+		grep -q '^| restore devices | restored | [0-9.]* |$' "$work/d/report.md" &&
+		[ -s "$work/d/timeline.svg" ]
+}
+phase_missing() { ! report '/PM: Image saving done/d' && grep -q 'Image saving done' "$work/out"; }
+clock_back() { ! report 's/\[ *10\.949433\] PM: Image saving done/[    9.000000] PM: Image saving done/' && grep -q 'clock went back' "$work/out"; }
+other_compressor() { ! report '' 's/\tlzo\t/\tlz4\t/' && grep -q 'written with lzo, not lz4' "$work/out"; }
+check "every phase of a recorded hibernation" whole
+check "a console without the end of the image write is refused" phase_missing
+check "a phase whose clock went back is refused" clock_back
+check "an image written with another compressor is refused" other_compressor
+[ "$failed" = 0 ]
