@@ -263,6 +263,19 @@ rig_oopses() {
 	printf '%s\n' "${sigs[@]}" | paste -s -d' ' -
 }
 
+# rig_oopses_any_kernel <<< SIGNATURES: each of rig_oopses' signatures is of
+# a kind that is the rig's in a restored kernel too: an exception frame no
+# CPU writes.  (An int3 over a patched byte is the rig's in a kernel that
+# booted, but a restored kernel could run one through a bug of the restore.)
+rig_oopses_any_kernel() {
+	local sig n=0
+	for sig in $(cat); do
+		n=$((n + 1))
+		[[ $sig =~ ^oops:[^:]+:.+:eflags-[0-9a-f]+$ ]] || return 1
+	done
+	[ "$n" -gt 0 ]
+}
+
 # _rig_flags_impossible HEX: RFLAGS no CPU pushes (see rig_oopses).
 _rig_flags_impossible() {
 	case $1 in '' | *[!0-9a-f]*) return 1 ;; esac

@@ -128,6 +128,12 @@ got=$(rig_oopses <<< "$df") || fail "a double fault with flags no CPU writes not
 ! { echo "$df"; sed -n 10,12p <<< "$oopses"; } | rig_oopses >/dev/null ||
 	fail "a GP fault beside a double fault of the rig's taken for the rig's"
 lab_log "rig oops: $got; not with flags a CPU writes, nor beside a GP fault"
+# In a restored kernel only such a frame is the rig's, not an int3 over a
+# patched byte (a restore could run one through its own bug).
+rig_oopses_any_kernel <<< "$got" || fail "a frame no CPU writes not taken for the rig's in a restored kernel"
+! rig_oopses_any_kernel <<< "oops:int3:sched_clock_cpu+0x9/0x190:66 $got" ||
+	fail "an int3 over a patched byte taken for the rig's in a restored kernel"
+lab_log "in a restored kernel: the frame no CPU writes is the rig's, the int3 is not"
 
 # A scenario's log directory, as run-tests.sh judges a failed run: rerun only
 # when its faults are more than the ones absorbed inside that run, and every
