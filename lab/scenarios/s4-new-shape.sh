@@ -117,7 +117,7 @@ states=$(dom_run "$NAME" 'cat /sys/power/state' 30) || fail "cannot read /sys/po
 case " $states " in
 *" disk "*) fail "memory 192, maxmem 384: /sys/power/state offers disk ($states)" ;;
 esac
-why=$(dom_log "$NAME" | grep -a -o 'xen:hibernation: not offered: .*maxmem)' | head -n 1)
+why=$(dom_log "$NAME" | grep -a -o 'xen:hibernation: not offered: .*less memory than its memory map.*' | head -n 1)
 [ -n "$why" ] || fail "memory 192, maxmem 384: the kernel did not say at boot why it does not offer hibernation"
 hib_must_abort "$NAME" "memory below maxmem"
 lab_log "5: memory 192, maxmem 384: /sys/power/state '$states', '$why', echo disk failed, same domain"
