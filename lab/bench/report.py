@@ -273,10 +273,12 @@ def main(out):
         sd, su = float(r['down_s']), float(r['up_s'])
         xd, xu = (float(x['down_s']), float(x['up_s'])) if x else (0.0, 0.0)
         sk, xk = int(r['disk_kib']), int(x['disk_kib']) if x else 0
+        xcols = (f'{xd:.1f} | {xu:.1f} | {xd + xu:.1f} | {ratio(sd + su, xd + xu)}' if x
+                 else '- | - | - | -')
         md.append(f'| {k[0]} | {k[1]} | {k[2]} | {devices(r)} | {k[5]} | {sd:.1f} | {su:.1f} | '
-                  f'{sd + su:.1f} | {xd:.1f} | {xu:.1f} | {xd + xu:.1f} | '
-                  f'{ratio(sd + su, xd + xu)} | {sk / 1024:.0f} | '
-                  f'{(fx["image_kib"] or 0) / 1024:.0f} | {xk / 1024:.0f} | {ratio(sk, xk)} |')
+                  f'{sd + su:.1f} | {xcols} | {sk / 1024:.0f} | '
+                  f'{(fx["image_kib"] or 0) / 1024:.0f} | '
+                  f'{f"{xk / 1024:.0f}" if x else "-"} | {ratio(sk, xk) if x else "-"} |')
         timelines.append((tag(r), timeline(r, console)))
     md += ['', '## 2. Where a hibernation\'s time goes', '',
            'Seconds per phase, from the kernels\' own clocks (`printk.time`); the rows marked '
