@@ -149,8 +149,6 @@ def facts(console):
     out['compressor'] = m.group(1) if m else 'none'
     m = re.search(r'PM: hibernation: Need to copy ([0-9]+) pages', text)
     out['image_kib'] = int(m.group(1)) * 4 if m else None
-    m = re.search(r'Image size after compression: ([0-9]+) kbytes', text)
-    out['compressed_kib'] = int(m.group(1)) if m else out['image_kib']
     return out
 
 

@@ -279,7 +279,7 @@ rig_oopses_any_kernel() {
 # _rig_flags_impossible HEX: RFLAGS no CPU pushes (see rig_oopses).
 _rig_flags_impossible() {
 	case $1 in '' | *[!0-9a-f]*) return 1 ;; esac
-	[ ${#1} -le 16 ] || return 0
+	[ ${#1} -le 16 ] || return 1	# not a register: not judged
 	local f=$((16#$1))
 	[ $((f & 0xffffffffffc08028)) != 0 ] || [ $((f & 2)) = 0 ]
 }
