@@ -71,7 +71,8 @@ kaslr: kernel
 
 # make bench: hibernation next to Xen's save/restore and where its time goes
 # (lab/scenarios/bench.sh; make check runs it small).  Results: build/bench.
-BENCH_RUNS ?= 256:idle:lzo 256:dirty:lzo 768:idle:lzo 768:dirty:lzo 768:dirty:lz4 768:dirty:none
+BENCH_RUNS ?= 256:idle:lzo 256:dirty:lzo 768:idle:lzo 768:dirty:lzo 768:dirty:lz4 768:dirty:none \
+	256:idle:lzo:1:1 256:idle:lzo:4:4 256:idle:lzo:16:1 256:idle:lzo:16:1:sync
 BENCH_REPEATS ?= 2
 bench: kernel
 	@LAB_SCENARIO_TIMEOUT=3000 lab/run-tests.sh bench BENCH_OUT=$(BUILD)/bench \

@@ -120,10 +120,16 @@ stop_orphan_scenario() {
 # rig_events: how many rig faults this run absorbed so far (create
 # retries, cycles repeated, scenarios rerun), one line each in retries.
 rig_events() { cat "$LAB_RUN/retries" 2>/dev/null | wc -l; }
-# rig_triple_faults: those of them that were triple faults (not an oops of
-# the rig's, oops:int3), which a rerun decision sets against the faults
-# in Xen's log.
-rig_triple_faults() { cat "$LAB_RUN/retries" 2>/dev/null | grep -v -c 'oops:int3'; }
+
+# guest_oopses LOG_DIR: one line per oops of the scenario's guests,
+# "<guest log> <what> <where> <byte> <flags>" (guest_oops_lines).
+guest_oopses() {
+	local f
+	for f in "$1"/guest-*.log; do
+		[ -e "$f" ] || continue
+		guest_oops_lines < "$f" | sed "s/^/${f##*/} /"
+	done
+}
 
 # Leave no domU behind for the next scenario.
 destroy_domus() {
@@ -172,7 +178,7 @@ for n in "${names[@]}"; do
 	r0=$(rig_events)
 	attempt=1 norerun='' notime=''
 	while :; do
-		ra=$(rig_triple_faults)
+		ra=$(rig_events)
 		run_scenario "$n"
 		# A failure with rig faults only, more than this run absorbed
 		# itself, runs again (scenario_rerun_faults): a rerun can meet one
@@ -181,7 +187,7 @@ for n in "${names[@]}"; do
 		# already, more than the rig's rate explains, nor when the time
 		# budget has no room for another run: that is reported as
 		# skipped, with the faults.
-		tf=$(scenario_rerun_faults "$LAB_SCEN_LOG" $(($(rig_triple_faults) - ra)) "$rc" "$attempt") || break
+		tf=$(scenario_rerun_faults "$LAB_SCEN_LOG" "$(tail -n +"$((ra + 1))" "$LAB_RUN/retries" 2>/dev/null)" "$rc" "$attempt") || break
 		if [ $(($(rig_events) - r0)) -ge "${LAB_MAX_SCENARIO_RIG_FAULTS:-6}" ]; then
 			norerun="not run again: $(($(rig_events) - r0)) rig faults absorbed in this scenario already, then $tf"
 			break
@@ -231,6 +237,10 @@ for n in "${names[@]}"; do
 	else
 		failed=$((failed + 1))
 		echo "not ok $i - $n${reason:+: $reason}"
+		# Each guest oops, as the rig's faults are judged (what, where,
+		# the code byte before RIP, the frame's flags), kept in the
+		# summary too: a CI clone's logs do not outlive it.
+		guest_oopses "$LAB_SCEN_LOG" | sed "s/^/$n oops /" | tee -a "$summary" | sed 's/^/# guest /'
 		{
 			echo "scenario output (last 40 lines): $LAB_SCEN_LOG/scenario.log"
 			tail -n 40 "$LAB_SCEN_LOG/scenario.log" | sed 's/^/  /'

@@ -200,16 +200,23 @@ def source():
 
 
 def key(r):
-    return (r['mem_mib'], r['load'], r['compressor'], r['disks'], r['vifs'], r['repeat'])
+    return (r['mem_mib'], r['load'], r['compressor'], r['disks'], r['vifs'], r['repeat'], pm(r))
+
+
+def pm(r):
+    """How the PM core ran the device callbacks: async (the kernel's own way) or sync."""
+    return r.get('pm') or 'async'
 
 
 def devices(r):
-    return 'the lab guest\'s' if r['disks'] == '-' else f"{r['disks']}, {r['vifs']}"
+    if r['disks'] == '-':
+        return 'the lab guest\'s'
+    return f"{r['disks']}, {r['vifs']}" + ('' if pm(r) == 'async' else f', {pm(r)}')
 
 
 def tag(r):
     k = key(r)
-    dv = '' if k[3] == '-' else f'-{k[3]}d{k[4]}v'
+    dv = '' if k[3] == '-' else f'-{k[3]}d{k[4]}v' + ('' if k[6] == 'async' else f'-{k[6]}')
     return f'{k[0]}-{k[1]}-{k[2]}{dv}-{k[5]}'
 
 
@@ -220,18 +227,23 @@ def devices_section(s4, timelines):
         return []
     def phase(tl, label):
         return next(p[1] for p in tl if p[0] == label)
-    base = min(runs, key=lambda x: (int(x[0]['disks']), int(x[0]['vifs'])))
+    base = min(runs, key=lambda x: (int(x[0]['disks']), int(x[0]['vifs']), pm(x[0]) != 'async'))
     bf = phase(base[1], 'freeze devices')
     br = phase(base[1], 'restore devices')
     out = ['', '## 3. Devices', '',
            'The PM core\'s own times of the device phases, against the run with the fewest '
-           f'devices ({base[0]["disks"]} disks, {base[0]["vifs"]} vifs).', '',
-           '| disks | vifs | # | freeze devices s | x | loader quiesce s | restore devices s | x |',
-           '|---|---|---|---|---|---|---|---|']
+           f'devices ({base[0]["disks"]} disks, {base[0]["vifs"]} vifs). Callbacks: async, '
+           'the kernel\'s own way; sync, one device after the other in the hibernating and the '
+           'restored kernel (`/sys/power/pm_async` 0; the loader quiesces its devices its own '
+           'way).', '',
+           '| disks | vifs | callbacks | # | freeze devices s | x | loader quiesce s | '
+           'restore devices s | x |',
+           '|---|---|---|---|---|---|---|---|---|']
     for r, tl in runs:
         f, q, rs = (phase(tl, 'freeze devices'), phase(tl, 'loader: quiesce devices'),
                     phase(tl, 'restore devices'))
-        out.append(f'| {r["disks"]} | {r["vifs"]} | {r["repeat"]} | {f:.2f} | {ratio(f, bf)} | '
+        out.append(f'| {r["disks"]} | {r["vifs"]} | {pm(r)} | {r["repeat"]} | {f:.2f} | '
+                   f'{ratio(f, bf)} | '
                    f'{q:.2f} | {rs:.2f} | {ratio(rs, br)} |')
     return out
 
@@ -289,7 +301,7 @@ def main(out):
                   ' | '.join(f'{tl[i][1]:.2f}' for _, tl in timelines) + ' |')
     md += devices_section(s4, timelines)
     for t, tl in timelines:
-        svg(tl, f'Hibernation of a Xen guest, {t} (MiB-load-compressor[-disks,vifs]-repeat), {commit}',
+        svg(tl, f'Hibernation of a Xen guest, {t} (MiB-load-compressor[-disks,vifs[-sync]]-repeat), {commit}',
             os.path.join(out, f'timeline-{t}.svg'))
     svg(timelines[0][1], f'Hibernation of a Xen guest, {timelines[0][0]}, {commit}',
         os.path.join(out, 'timeline.svg'))

@@ -303,6 +303,7 @@ hvmctx_event() {
 # saved state in LOG_DIR (rig_fault_with_inject); prints them.
 rig_fault_only() {
 	local lines d line sig text name n=0 named=()
+	[ -f "$1/serial.log" ] || return 1
 	lines=$(rig_fault_lines "" < "$1/serial.log")
 	[ -n "$lines" ] || return 1
 	while read -r d _; do
@@ -327,17 +328,47 @@ _domid_name() {
 	grep -a -o "[^ ]*: domid $id," "$1/steps.log" 2>/dev/null | head -n 1 | sed 's/: domid.*//'
 }
 
+# rig_oops_only LOG_DIR ABSORBED: the scenario's guests (its guest-*.log
+# consoles) oopsed, every oops is the rig's (rig_oopses), and those that
+# the ABSORBED signatures (what a retry or a repeat already paid for, one
+# oops:... word each) leave over are one or more of the kind that is the
+# rig's in any kernel, booted or restored (rig_oopses_any_kernel); prints
+# those.
+rig_oops_only() {
+	local sigs left=() a i
+	sigs=$(cat "$1"/guest-*.log 2>/dev/null | rig_oopses) || return 1
+	read -r -a left <<< "$sigs"
+	for a in $2; do
+		for i in "${!left[@]}"; do
+			[ "${left[$i]}" = "$a" ] && { unset "left[$i]"; break; }
+		done
+	done
+	[ ${#left[@]} -gt 0 ] || return 1
+	printf '%s\n' "${left[@]}" | rig_oopses_any_kernel || return 1
+	printf '%s\n' "${left[@]}" | paste -s -d' ' -
+}
+
 # scenario_rerun_faults LOG_DIR ABSORBED RC ATTEMPT: a scenario run that
 # failed (RC other than 0, 77 skipped, 99 lab dead, 124 timed out: a hang
 # is not paid for again) may run again when it is at most the
 # LAB_MAX_RERUNS-th (2) rerun, none of its cycles gave up after
 # LAB_MAX_CYCLE_REPEATS (3) repeats, and its faults are the rig's only and
-# more than the ABSORBED ones (rig_fault_only); prints those faults.
+# more than those ABSORBED (the lines of the run's retries file this run of
+# the scenario added): triple faults (rig_fault_only), or else a guest's
+# oopses (rig_oops_only); prints those faults.
 scenario_rerun_faults() {
 	local dir=$1 absorbed=$2 rc=$3 attempt=$4 repeats
 	case $rc in 0 | 77 | 99 | 124) return 1 ;; esac
 	[ "$attempt" -le "${LAB_MAX_RERUNS:-2}" ] || return 1
 	repeats=$(cat "$dir/rig-repeats" 2>/dev/null | wc -l)
 	[ "$repeats" -lt "${LAB_MAX_CYCLE_REPEATS:-3}" ] || return 1
-	rig_fault_only "$dir" "$absorbed"
+	# A guest oops that is not the rig's by any reading explains the
+	# failure, whatever Xen's log holds.
+	if grep -a -q -E 'Oops: |BUG: ' "$dir"/guest-*.log 2>/dev/null; then
+		cat "$dir"/guest-*.log | rig_oopses >/dev/null || return 1
+	fi
+	# A line without an oops: signature was a triple fault (or a domain
+	# that died before its first console line).
+	rig_fault_only "$dir" "$(grep -c -v -e 'oops:' -e '^$' <<< "$absorbed")" ||
+		rig_oops_only "$dir" "$(grep -o 'oops:[^ ;)]*' <<< "$absorbed")"
 }

@@ -8,10 +8,13 @@
 # phase.
 # Timings are never judged here: they are figures for the report.
 #
-# Each run of BENCH_RUNS, "MEM:LOAD:COMPRESSOR[:DISKS:VIFS]" (MiB; idle, or
-# dirty: half the memory filled with random bytes in a tmpfs file; lzo, lz4
-# or none; without DISKS, the lab guest's three disks and one vif, else the
-# swap disk and DISKS-1 small ones, and VIFS vifs), BENCH_REPEATS times: a
+# Each run of BENCH_RUNS, "MEM:LOAD:COMPRESSOR[:DISKS:VIFS[:PM]]" (MiB; idle,
+# or dirty: half the memory filled with random bytes in a tmpfs file; lzo,
+# lz4 or none; without DISKS, the lab guest's three disks and one vif, else
+# the swap disk and DISKS-1 small ones, and VIFS vifs; PM async, the
+# kernel's own way, or sync: the PM core runs every device callback of the
+# hibernating and the restored kernel in turn, /sys/power/pm_async 0, for
+# comparison), BENCH_REPEATS times: a
 # fresh PVH guest is hibernated (echo disk) and restored on a new domain,
 # then (the lab guest's disks only) saved and restored by xl; a checksum of
 # what it holds is compared after each.  Results go to BENCH_OUT (default:
@@ -27,7 +30,7 @@ NAME=bench
 rm -rf "$OUT"
 mkdir -p "$OUT"
 results=$OUT/results.tsv
-printf 'mem_mib\tload\tcompressor\tdisks\tvifs\trepeat\tmethod\tdown_s\tup_s\tdisk_kib\tconsole\tcreate_at_s\n' > "$results"
+printf 'mem_mib\tload\tcompressor\tdisks\tvifs\trepeat\tmethod\tdown_s\tup_s\tdisk_kib\tconsole\tcreate_at_s\tpm\n' > "$results"
 
 # bench_cmdline COMPRESSOR: the kernel options that select it, with the
 # kernel's time on each line and the PM core's phase times (pm_debug_messages
@@ -76,8 +79,8 @@ bench_s4() {
 	kib1=$(bench_swap_kib "$name")
 	dom_log "$name@bench" > "$console"
 	bench_check "$name" "$3" "$tag, after the hibernation"
-	printf '%s\ts4\t%s\t%s\t%s\t%s\t%s\n' "$BENCH_KEY" "$HIB_T_OFF" "$HIB_T_RESUMED" \
-		"$((kib1 - kib0))" "${console##*/}" "$HIB_T_CREATED" >> "$results"
+	printf '%s\ts4\t%s\t%s\t%s\t%s\t%s\t%s\n' "$BENCH_KEY" "$HIB_T_OFF" "$HIB_T_RESUMED" \
+		"$((kib1 - kib0))" "${console##*/}" "$HIB_T_CREATED" "$BENCH_PM" >> "$results"
 }
 
 # bench_xl NAME TAG SUM: xl save, then xl restore; down is the save, up the
@@ -93,7 +96,7 @@ bench_xl() {
 	bench_check "$name" "$3" "$tag, after xl save and restore"
 	up=$(_since "$t")
 	dom0_run -t 30 "rm -f $file" >/dev/null
-	printf '%s\txl\t%s\t%s\t%s\t-\t-\n' "$BENCH_KEY" "$down" "$up" "$kib" >> "$results"
+	printf '%s\txl\t%s\t%s\t%s\t-\t-\t%s\n' "$BENCH_KEY" "$down" "$up" "$kib" "$BENCH_PM" >> "$results"
 }
 
 # bench_vifs N: the xl config line of N vifs on dom0's bridge.
@@ -116,12 +119,14 @@ bench_disks() {
 	done
 }
 
-# bench_one MEM LOAD COMP DISKS VIFS REP: a fresh guest, filled, hibernated,
-# then (the lab guest's disks: DISKS "-") saved by xl; returns 2 when a rig
-# fault cost the hibernation.
+# bench_one MEM LOAD COMP DISKS VIFS REP PM: a fresh guest, filled,
+# hibernated, then (the lab guest's disks: DISKS "-") saved by xl; returns 2
+# when a rig fault cost the hibernation.
 bench_one() {
 	local tag="$1-$2-$3-$6" sum
 	[ "$4" = - ] || tag="$1-$2-$3-$4d$5v-$6"
+	[ "$7" = async ] || tag="$1-$2-$3-$4d$5v-$7-$6"
+	BENCH_PM=$7
 	BENCH_KEY=$(printf '%s\t%s\t%s\t%s\t%s\t%s' "$1" "$2" "$3" "$4" "$5" "$6")
 	BENCH_DISKS='' BENCH_MAKE_DISKS=''
 	[ "$4" = - ] || bench_disks "$4" "$1"
@@ -129,6 +134,9 @@ bench_one() {
 		DOM_DISKS=$BENCH_DISKS DOM_MAKE_DISKS=$BENCH_MAKE_DISKS \
 		dom_create "$NAME" 1 "$(bench_vifs "$5")" || fail "$tag: the guest did not boot"
 	sum=$(bench_load "$NAME" "$1" "$2") || fail "$tag: filling the guest's memory failed"
+	# The image keeps the setting: the restored kernel's devices follow it.
+	[ "$7" = async ] || dom_run "$NAME" 'echo 0 > /sys/power/pm_async' >/dev/null ||
+		fail "$tag: /sys/power/pm_async could not be cleared"
 	lab_log "$tag: /tmp/held sha256 $sum"
 	bench_s4 "$NAME" "$tag" "$sum" || return
 	[ "$4" = - ] && bench_xl "$NAME" "$tag" "$sum"
@@ -137,17 +145,17 @@ bench_one() {
 
 lab_boot
 for run in $RUNS; do
-	IFS=: read -r mem load comp disks vifs <<< "$run"
+	IFS=: read -r mem load comp disks vifs pm <<< "$run"
 	case $mem:$load:$comp in
 	[0-9]*:idle:lzo | [0-9]*:idle:lz4 | [0-9]*:idle:none | [0-9]*:dirty:lzo | [0-9]*:dirty:lz4 | [0-9]*:dirty:none) ;;
-	*) fail "BENCH_RUNS: '$run' is not MEM:idle|dirty:lzo|lz4|none[:DISKS:VIFS]" ;;
+	*) fail "BENCH_RUNS: '$run' is not MEM:idle|dirty:lzo|lz4|none[:DISKS:VIFS[:async|sync]]" ;;
 	esac
-	case ${disks:--}:${vifs:-1} in
-	-:1 | [1-9]:[0-9] | 1[0-6]:[0-9]) ;;
-	*) fail "BENCH_RUNS: '$run': DISKS 1 to 16 and VIFS 0 to 9, or neither" ;;
+	case ${disks:--}:${vifs:-1}:${pm:-async} in
+	-:1:async | [1-9]:[0-9]:async | 1[0-6]:[0-9]:async | [1-9]:[0-9]:sync | 1[0-6]:[0-9]:sync) ;;
+	*) fail "BENCH_RUNS: '$run': DISKS 1 to 16, VIFS 0 to 9 and PM async or sync, or none of them" ;;
 	esac
 	for rep in $(seq 1 "$REPEATS"); do
-		until bench_one "$mem" "$load" "$comp" "${disks:--}" "${vifs:-1}" "$rep"; do
+		until bench_one "$mem" "$load" "$comp" "${disks:--}" "${vifs:-1}" "$rep" "${pm:-async}"; do
 			lab_log "$run #$rep: a rig fault cost the hibernation; starting over"
 		done
 	done

@@ -146,11 +146,11 @@ got=$(rig_fault_only "$attempt" 0) || fail "one rig fault, none absorbed: no rer
 ! rig_fault_only "$attempt" 1 >/dev/null || fail "a fault a cycle repeat already absorbed asked for a rerun"
 # Not after a hang, a third failure, or a run whose cycles used up their
 # repeats; and not beside a fault that is not the rig's.
-got=$(scenario_rerun_faults "$attempt" 0 1 1) || fail "a failed run with one rig fault: no rerun"
-! scenario_rerun_faults "$attempt" 0 124 1 >/dev/null || fail "a timed-out run runs again"
-! scenario_rerun_faults "$attempt" 0 1 3 >/dev/null || fail "a third rerun"
+got=$(scenario_rerun_faults "$attempt" "" 1 1) || fail "a failed run with one rig fault: no rerun"
+! scenario_rerun_faults "$attempt" "" 124 1 >/dev/null || fail "a timed-out run runs again"
+! scenario_rerun_faults "$attempt" "" 1 3 >/dev/null || fail "a third rerun"
 printf 'repeat\nrepeat\nrepeat\n' > "$attempt/rig-repeats"
-! scenario_rerun_faults "$attempt" 0 1 1 >/dev/null || fail "a rerun after the cycles used up their repeats"
+! scenario_rerun_faults "$attempt" "" 1 1 >/dev/null || fail "a rerun after the cycles used up their repeats"
 rm "$attempt/rig-repeats"
 rip=$(after xen_hypercall_amd endbr64)
 dump 0010 "$rip" | sed 's/d7v0/d8v1/; s/Dom7/Dom8/' >> "$attempt/serial.log"
@@ -158,6 +158,26 @@ other=$(rig_fault_lines "" < "$attempt/serial.log" | sed -n 2p)
 [ "$other" = "d8v1 guest:xen_hypercall_amd:after-endbr64 0010:$rip" ] || fail "the second fault read as '$other'"
 ! rig_fault_only "$attempt" 0 >/dev/null || fail "a rerun although one fault is not the rig's"
 lab_log "rerun after rig faults only: $got; not after an absorbed one, a timeout, a third time, used-up repeats or beside another fault"
+# A failed run whose guest oopsed with a frame no CPU writes runs again,
+# unless a repeat already paid for that oops, or another oops is beside it;
+# an int3 over a patched byte only when a retry at boot paid for it.
+oo=$LAB_SCEN_LOG/oops
+rm -rf "$oo" && mkdir -p "$oo" && echo "$df" > "$oo/guest-x.log" || fail "no log directory"
+got=$(scenario_rerun_faults "$oo" "" 1 1) || fail "a failed run with a guest's oops of the rig's: no rerun"
+[ "$got" = "oops:double-fault:kmem_cache_alloc_noprof+0xc3/0x2f0:eflags-055673c2" ] || fail "oops rerun reason: '$got'"
+! scenario_rerun_faults "$oo" "12:00:00 x y: cycle repeated after oops-loading ($got)" 1 1 >/dev/null ||
+	fail "an oops a cycle repeat already absorbed asked for a rerun"
+head -n 4 <<< "$oopses" > "$oo/guest-y.log"
+! scenario_rerun_faults "$oo" "" 1 1 >/dev/null || fail "a rerun for an int3 over a patched byte no retry paid for"
+int3="oops:int3:sched_clock_cpu+0x9/0x190:66"
+got=$(scenario_rerun_faults "$oo" "12:00:00 x y: loader oops before reading the image ($int3)" 1 1) ||
+	fail "no rerun for a frame no CPU writes beside an int3 a retry paid for"
+[ "$got" = "oops:double-fault:kmem_cache_alloc_noprof+0xc3/0x2f0:eflags-055673c2" ] || fail "oops rerun reason: '$got'"
+sed -n 10,12p <<< "$oopses" > "$oo/guest-y.log"
+! scenario_rerun_faults "$oo" "" 1 1 >/dev/null || fail "a rerun beside a GP fault"
+dump e008 ffff82d0402044a5 > "$oo/serial.log" && cp "$attempt/steps.log" "$oo/"
+! scenario_rerun_faults "$oo" "" 1 1 >/dev/null || fail "a rerun for a triple fault of the rig's beside a GP fault"
+lab_log "rerun after a guest's oops of the rig's: $got; not once absorbed, nor for an int3 no retry paid for, nor beside a GP fault"
 
 # Xen's saved state of a faulted domain (xen-hvmctx, as dom_destroy keeps
 # it), cut to the fields the library reads.
