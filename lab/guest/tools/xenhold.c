@@ -2,16 +2,20 @@
 /*
  * xenhold: hold, from user space, what vchan-style programs hold, until
  * killed: an event channel (/dev/xen/evtchn), a grant offered to another
- * domain (/dev/xen/gntalloc) or a grant mapping set up (/dev/xen/gntdev).
+ * domain (/dev/xen/gntalloc) or a grant mapping set up (/dev/xen/gntdev);
+ * or, as xenstore clients do, open xenstore transactions (/dev/xen/xenbus).
  *
  *   xenhold evtchn|gntalloc|gntdev [DOMID]
+ *   xenhold transactions N
  *
  * DOMID (default 0) is the other end.  Prints "held <what> <detail>" once
  * the resource exists, then waits for a signal; exits non-zero, with the
- * error, if the kernel refuses.
+ * error, if the kernel refuses.  Transactions are ended (aborted) on
+ * SIGTERM, whatever xenstored answers, before it exits.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +85,73 @@ static void hold_gntdev(unsigned int domid)
 	printf("held gntdev index %llu\n", (unsigned long long)op.index);
 }
 
+/* The xenstore wire protocol (xen/include/public/io/xs_wire.h). */
+struct xs_msg {
+	uint32_t type, req_id, tx_id, len;
+};
+#define XS_TRANSACTION_START 6
+#define XS_TRANSACTION_END 7
+#define XS_ERROR 16
+#define MAX_TRANSACTIONS 64
+
+static int xs_fd;
+static unsigned int tx_ids[MAX_TRANSACTIONS], tx_count;
+
+/* xs_request TYPE TX PAYLOAD ANSWER: ANSWER gets the reply's payload. */
+static uint32_t xs_request(uint32_t type, uint32_t tx, const char *payload,
+			   char *answer, size_t size)
+{
+	struct xs_msg m = { .type = type, .tx_id = tx, .len = strlen(payload) + 1 };
+	char buf[sizeof(m) + 64];
+
+	memcpy(buf, &m, sizeof(m));
+	memcpy(buf + sizeof(m), payload, m.len);
+	if (write(xs_fd, buf, sizeof(m) + m.len) != (ssize_t)(sizeof(m) + m.len))
+		failed("write /dev/xen/xenbus");
+	if (read(xs_fd, &m, sizeof(m)) != sizeof(m) || m.len >= size)
+		failed("read /dev/xen/xenbus");
+	if (read(xs_fd, answer, m.len) != (ssize_t)m.len)
+		failed("read /dev/xen/xenbus");
+	answer[m.len] = 0;
+	return m.type;
+}
+
+static void end_transactions(int sig)
+{
+	char answer[64];
+
+	(void)sig;
+	while (tx_count)
+		xs_request(XS_TRANSACTION_END, tx_ids[--tx_count], "F", answer, sizeof(answer));
+	_exit(0);
+}
+
+static void hold_transactions(unsigned int n)
+{
+	char answer[64];
+
+	if (n > MAX_TRANSACTIONS) {
+		fprintf(stderr, "xenhold: at most %d transactions\n", MAX_TRANSACTIONS);
+		exit(2);
+	}
+	xs_fd = open_dev("/dev/xen/xenbus");
+	signal(SIGTERM, end_transactions);
+	while (tx_count < n) {
+		if (xs_request(XS_TRANSACTION_START, 0, "", answer, sizeof(answer)) == XS_ERROR) {
+			fprintf(stderr, "xenhold: transaction %u refused: %s\n", tx_count + 1, answer);
+			end_transactions(0);
+		}
+		tx_ids[tx_count++] = strtoul(answer, NULL, 10);
+	}
+	printf("held transactions %u\n", n);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int domid = argc > 2 ? strtoul(argv[2], NULL, 0) : 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: xenhold evtchn|gntalloc|gntdev [DOMID]\n");
+		fprintf(stderr, "usage: xenhold evtchn|gntalloc|gntdev [DOMID] | transactions N\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "evtchn"))
@@ -95,6 +160,8 @@ int main(int argc, char **argv)
 		hold_gntalloc(domid);
 	else if (!strcmp(argv[1], "gntdev"))
 		hold_gntdev(domid);
+	else if (!strcmp(argv[1], "transactions"))
+		hold_transactions(domid);
 	else {
 		fprintf(stderr, "xenhold: unknown resource %s\n", argv[1]);
 		return 2;
