@@ -74,9 +74,10 @@ kaslr: kernel
 BENCH_RUNS ?= 256:idle:lzo 256:dirty:lzo 768:idle:lzo 768:dirty:lzo 768:dirty:lz4 768:dirty:none \
 	256:idle:lzo:1:1 256:idle:lzo:4:4 256:idle:lzo:16:1 256:idle:lzo:16:1:sync
 BENCH_REPEATS ?= 2
-bench: kernel
-	@LAB_SCENARIO_TIMEOUT=3000 lab/run-tests.sh bench BENCH_OUT=$(BUILD)/bench \
-		"BENCH_RUNS=$(BENCH_RUNS)" BENCH_REPEATS=$(BENCH_REPEATS); \
+BENCH_IO_ROUNDS ?= 3
+bench: kernel deb
+	@LAB_SCENARIO_TIMEOUT=3600 lab/run-tests.sh bench BENCH_OUT=$(BUILD)/bench \
+		"BENCH_RUNS=$(BENCH_RUNS)" BENCH_REPEATS=$(BENCH_REPEATS) BENCH_IO_ROUNDS=$(BENCH_IO_ROUNDS); \
 	rc=$$?; cat $(BUILD)/bench/report.md 2>/dev/null; exit $$rc
 
 # make rig-health [RIG_MINUTES=20] [RIG_VARIANTS="native tsc-default"]: the rig's own

@@ -57,19 +57,6 @@ for v in "${variants[@]}"; do variant_cfg "$v" >/dev/null; done
 # debian_images VARIANT: the Debian guest's directory of a Debian variant.
 debian_images() { echo "$LAB_BUILD/images/$1"; }
 
-# stock_debian_deb: Debian's own cloud kernel image of the version the series
-# is based on (what make deb takes its config from).
-stock_debian_deb() {
-	local version pkg
-	version=$(sed -n 's/^VERSION=//p' "$LAB_TOP/kernel/base.pin")
-	pkg=linux-image-${version%%-*}+deb12-cloud-amd64-unsigned
-	mkdir -p "$XH_CACHE/dl"
-	[ -f "$XH_CACHE/dl/${pkg}_${version}_amd64.deb" ] ||
-		(cd "$XH_CACHE/dl" && apt-get download -q "$pkg=$version" >/dev/null 2>&1) ||
-		lab_die "cannot download $pkg=$version"
-	echo "$XH_CACHE/dl/${pkg}_${version}_amd64.deb"
-}
-
 lab_lock
 lab_on_exit lab_shutdown
 lab_kill
@@ -77,7 +64,7 @@ lab_kill
 for v in "${variants[@]}"; do
 	case $v in
 	debian) DEBIAN_IMAGES=$(debian_images "$v") debian_build ;;
-	debian-stock) deb=$(stock_debian_deb) || exit 1; DEBIAN_IMAGES=$(debian_images "$v") debian_build "$deb" ;;
+	debian-stock) deb=$(debian_stock_deb) || exit 1; DEBIAN_IMAGES=$(debian_images "$v") debian_build "$deb" ;;
 	esac
 done
 lab_boot

@@ -248,6 +248,46 @@ def devices_section(s4, timelines):
     return out
 
 
+def io_section(out):
+    """Part 4: the I/O path, the series' kernel against Debian's own, round by round."""
+    path = os.path.join(out, 'io.tsv')
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        rows = list(csv.DictReader(f, delimiter='\t'))
+    fig = {(r['kernel'], r['round'], r['job']): float(r['kib_s'] if r['iops'] == '-' else r['iops'])
+           for r in rows}
+    jobs = list(dict.fromkeys(r['job'] for r in rows))
+    rounds = sorted({r['round'] for r in rows}, key=int)
+    out = ['', '## 4. The I/O path', '',
+           'The Debian guest with the series\' kernel (`make deb`) and with Debian\'s own of the '
+           'same version and configuration, each booted afresh, in turn, the order swapped every '
+           'round. fio on the data disk (libaio, direct; IOPS), and a TCP stream from dom0 over '
+           'the vif (MiB/s). series/stock per round, its median and its range.', '',
+           '| job | unit | stock | series | ' + ' | '.join(f'#{r}' for r in rounds) +
+           ' | median | range |',
+           '|---|---|---|---|' + '---|' * len(rounds) + '---|---|']
+    for j in jobs:
+        tcp = j.startswith('tcp-')
+        ratios, st, se = [], [], []
+        for r in rounds:
+            a, b = fig.get(('stock', r, j)), fig.get(('series', r, j))
+            if a is not None:
+                st.append(a / 1024 if tcp else a)
+            if b is not None:
+                se.append(b / 1024 if tcp else b)
+            ratios.append(b / a if a and b is not None else None)
+        have = sorted(x for x in ratios if x is not None)
+        med = have[len(have) // 2] if len(have) % 2 else (
+            (have[len(have) // 2 - 1] + have[len(have) // 2]) / 2 if have else None)
+        cols = ' | '.join('-' if x is None else f'{x:.2f}' for x in ratios)
+        mean = lambda v: sum(v) / len(v) if v else 0
+        out.append(f'| {j} | {"MiB/s" if tcp else "IOPS"} | {mean(st):.0f} | {mean(se):.0f} | '
+                   f'{cols} | {"-" if med is None else f"{med:.2f}"} | '
+                   f'{f"{have[0]:.2f}-{have[-1]:.2f}" if have else "-"} |')
+    return out
+
+
 def ratio(a, b):
     return f'{a / b:.2f}' if b else '-'
 
@@ -300,6 +340,7 @@ def main(out):
         md.append(f'| {label} | {kernel} | ' +
                   ' | '.join(f'{tl[i][1]:.2f}' for _, tl in timelines) + ' |')
     md += devices_section(s4, timelines)
+    md += io_section(out)
     for t, tl in timelines:
         svg(tl, f'Hibernation of a Xen guest, {t} (MiB-load-compressor[-disks,vifs[-sync]]-repeat), {commit}',
             os.path.join(out, f'timeline-{t}.svg'))

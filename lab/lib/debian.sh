@@ -22,6 +22,20 @@ debian_build() {
 	"$LAB_DIR/debian/build.sh" "${debs[@]}" > /dev/null || fail "building the Debian guest failed"
 }
 
+# debian_stock_deb: Debian's own cloud kernel image of the version the series
+# is based on (the configuration make deb starts from), downloaded once into
+# XH_CACHE; prints its path.
+debian_stock_deb() {
+	local version pkg
+	version=$(sed -n 's/^VERSION=//p' "$LAB_TOP/kernel/base.pin")
+	pkg=linux-image-${version%%-*}+deb12-cloud-amd64-unsigned
+	mkdir -p "$XH_CACHE/dl"
+	[ -f "$XH_CACHE/dl/${pkg}_${version}_amd64.deb" ] ||
+		(cd "$XH_CACHE/dl" && apt-get download -q "$pkg=$version" >/dev/null 2>&1) ||
+		lab_die "cannot download $pkg=$version"
+	echo "$XH_CACHE/dl/${pkg}_${version}_amd64.deb"
+}
+
 # debian_prepare: the Debian disk in dom0's /scratch/img (copied once per
 # disk), and the settings the other helpers and the hibernation cycle need
 # for this guest: the data disk for fio, a directory on the root for

@@ -20,6 +20,13 @@
 # what it holds is compared after each.  Results go to BENCH_OUT (default:
 # this scenario's log directory): results.tsv, each hibernation's console,
 # and the report (lab/bench/report.py: report.md and timeline.svg).
+#
+# Then, with BENCH_IO_ROUNDS above 0 (default 0), the I/O path: the Debian
+# guest with Debian's own kernel (stock) and with the series' (make deb,
+# the same configuration), each on a fresh boot, in turn, the order swapped
+# every round: fio jobs on its data disk (BENCH_IO_JOBS, RW:BS:QD each, for
+# BENCH_IO_SECONDS) and a TCP stream of BENCH_IO_NET_MIB MiB from dom0 over
+# its vif.  Results in io.tsv; the report's part 4 gives series/stock.
 # lab-min-s: 300
 # lab-timeout-s: 900
 . "$(dirname "$0")/../lib/lab.sh"
@@ -143,6 +150,59 @@ bench_one() {
 	dom_destroy "$NAME"
 }
 
+IO_ROUNDS=${BENCH_IO_ROUNDS:-0}
+IO_JOBS=${BENCH_IO_JOBS:-randread:4k:1 randread:4k:32 randwrite:4k:32 read:1M:8 write:1M:8}
+IO_SECONDS=${BENCH_IO_SECONDS:-10}
+IO_NET_MIB=${BENCH_IO_NET_MIB:-256}
+if [ "$IO_ROUNDS" -gt 0 ]; then
+	# Both guests' disks, before lab_boot (built on the host).
+	DEBIAN_IMAGES=$LAB_BUILD/images/debian debian_build
+	stock=$(debian_stock_deb) || fail "no Debian kernel package to compare with"
+	DEBIAN_IMAGES=$LAB_BUILD/images/debian-stock debian_build "$stock"
+	printf 'kernel\tround\tjob\tiops\tkib_s\n' > "$OUT/io.tsv"
+fi
+
+# bench_io_guest KERNEL ROUND: the Debian guest with KERNEL's packages
+# (series or stock), booted afresh, runs each fio job of IO_JOBS on its
+# data disk, then receives IO_NET_MIB MiB from dom0 over TCP; one io.tsv
+# row each (the stream's row: its MiB/s as kib_s, no iops).  In a subshell:
+# debian_prepare's settings stay there.
+bench_io_guest() {
+	local k=$1 r=$2
+	(
+		local name=bench-io job rw bs qd dir=debian t dt
+		[ "$k" = series ] || dir=debian-stock
+		# shellcheck disable=SC2034 # for debian_prepare and debian_create
+		DEBIAN_IMAGES=$LAB_BUILD/images/$dir
+		debian_prepare > /dev/null
+		DOM_DATA_MB=512 debian_create "$name" 1 "$(net_vif)" || fail "I/O, $k #$r: the Debian guest did not boot"
+		net_up "$name" > /dev/null || fail "I/O, $k #$r: the vif did not come up"
+		for job in $IO_JOBS; do
+			IFS=: read -r rw bs qd <<< "$job"
+			dom_run "$name" "fio --name=io --filename=/dev/xvdb --direct=1 --ioengine=libaio --rw=$rw --bs=$bs \
+				--iodepth=$qd --size=448M --time_based --runtime=$IO_SECONDS --output-format=json" \
+				$((IO_SECONDS + 120)) > "$OUT/io-$k-$r-$job.json" || fail "I/O, $k #$r: fio $job failed"
+			python3 - "$OUT/io-$k-$r-$job.json" "$k" "$r" "$job" >> "$OUT/io.tsv" <<'EOP' || fail "I/O, $k #$r: no figures in fio's output for $job"
+import json, sys
+text = open(sys.argv[1]).read()
+job = json.loads(text[text.index('{'):])['jobs'][0]
+side = job['write' if 'write' in sys.argv[4] else 'read']
+print(f'{sys.argv[2]}\t{sys.argv[3]}\t{sys.argv[4]}\t{side["iops"]:.0f}\t{side["bw"]}')
+EOP
+		done
+		dom_run "$name" "$NET_NC -l -p 5002 </dev/null >/dev/null 2>&1 & echo listening" 30 > /dev/null ||
+			fail "I/O, $k #$r: no listener in the guest"
+		t=$(_now)
+		dom0_run -t 600 "head -c ${IO_NET_MIB}M /dev/zero | busybox nc $NET_GUEST_IP 5002" > /dev/null ||
+			fail "I/O, $k #$r: the TCP stream failed"
+		dt=$(_since "$t")
+		printf '%s\t%s\ttcp-%sM\t-\t%s\n' "$k" "$r" "$IO_NET_MIB" \
+			"$(awk -v m="$IO_NET_MIB" -v s="$dt" 'BEGIN { printf "%.0f", m * 1024 / s }')" >> "$OUT/io.tsv"
+		lab_log "I/O, $k #$r: done, TCP ${IO_NET_MIB} MiB in ${dt}s"
+		dom_destroy "$name"
+	) || exit 1
+}
+
 lab_boot
 for run in $RUNS; do
 	IFS=: read -r mem load comp disks vifs pm <<< "$run"
@@ -159,6 +219,10 @@ for run in $RUNS; do
 			lab_log "$run #$rep: a rig fault cost the hibernation; starting over"
 		done
 	done
+done
+for r in $(seq 1 "$IO_ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then order="stock series"; else order="series stock"; fi
+	for k in $order; do bench_io_guest "$k" "$r"; done
 done
 python3 "$LAB_TOP/lab/bench/report.py" "$OUT" || fail "the report could not be made from $OUT (lab/bench/report.py)"
 cat "$OUT/report.md"

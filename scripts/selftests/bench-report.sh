@@ -28,7 +28,12 @@ whole() {
 phase_missing() { ! report '/PM: Image saving done/d' && grep -q 'Image saving done' "$work/out"; }
 clock_back() { ! report 's/\[ *10\.949433\] PM: Image saving done/[    9.000000] PM: Image saving done/' && grep -q 'clock went back' "$work/out"; }
 other_compressor() { ! report '' 's/\tlzo\t/\tlz4\t/' && grep -q 'written with lzo, not lz4' "$work/out"; }
+io_path() {
+	report && grep -q '^| randread:4k:1 | IOPS | 1000 | 1005 | 0.99 | 1.02 | 1.00 | 0.99-1.02 |$' "$work/d/report.md" &&
+		grep -q '^| tcp-256M | MiB/s | 20 | 20 | 1.00 | 0.95 | 0.97 | 0.95-1.00 |$' "$work/d/report.md"
+}
 check "every phase of a recorded hibernation" whole
+check "the I/O path: series/stock per round, its median and range" io_path
 check "a console without the end of the image write is refused" phase_missing
 check "a phase whose clock went back is refused" clock_back
 check "an image written with another compressor is refused" other_compressor
