@@ -15,6 +15,7 @@ guest's answer), and the "other" rows are what is left of those.
 """
 
 import csv
+import statistics
 import datetime
 import os
 import re
@@ -277,14 +278,44 @@ def io_section(out):
             if b is not None:
                 se.append(b / 1024 if tcp else b)
             ratios.append(b / a if a and b is not None else None)
-        have = sorted(x for x in ratios if x is not None)
-        med = have[len(have) // 2] if len(have) % 2 else (
-            (have[len(have) // 2 - 1] + have[len(have) // 2]) / 2 if have else None)
         cols = ' | '.join('-' if x is None else f'{x:.2f}' for x in ratios)
-        mean = lambda v: sum(v) / len(v) if v else 0
         out.append(f'| {j} | {"MiB/s" if tcp else "IOPS"} | {mean(st):.0f} | {mean(se):.0f} | '
-                   f'{cols} | {"-" if med is None else f"{med:.2f}"} | '
-                   f'{f"{have[0]:.2f}-{have[-1]:.2f}" if have else "-"} |')
+                   f'{cols} | {spread([x for x in ratios if x is not None])} |')
+    return out
+
+
+def mean(values):
+    return sum(values) / len(values) if values else 0
+
+
+def spread(values):
+    """'median | lo-hi' of a list of ratios, '- | -' without any."""
+    if not values:
+        return '- | -'
+    return f'{statistics.median(values):.2f} | {min(values):.2f}-{max(values):.2f}'
+
+
+def repeats_section(s4, xl):
+    """Part 1's ratios over the repeats of each run: median and range."""
+    runs = {}
+    for r in s4:
+        x = xl.get(key(r))
+        if not x:
+            continue
+        k = key(r)[:5] + key(r)[6:]
+        t = (float(r['down_s']) + float(r['up_s'])) / (float(x['down_s']) + float(x['up_s']))
+        b = int(r['disk_kib']) / int(x['disk_kib']) if int(x['disk_kib']) else None
+        runs.setdefault(k, ([], []))
+        runs[k][0].append(t)
+        if b is not None:
+            runs[k][1].append(b)
+    if not runs or max(len(t) for t, _ in runs.values()) < 2:
+        return []
+    out = ['', 'Over the repeats (median and range):', '',
+           '| memory MiB | load | compressor | repeats | S4/xl time | range | S4/xl bytes | range |',
+           '|---|---|---|---|---|---|---|---|']
+    for k, (t, b) in runs.items():
+        out.append(f'| {k[0]} | {k[1]} | {k[2]} | {len(t)} | {spread(t)} | {spread(b)} |')
     return out
 
 
@@ -330,6 +361,7 @@ def main(out):
                   f'{(fx["image_kib"] or 0) / 1024:.0f} | '
                   f'{f"{xk / 1024:.0f}" if x else "-"} | {ratio(sk, xk) if x else "-"} |')
         timelines.append((tag(r), timeline(r, console)))
+    md += repeats_section(s4, xl)
     md += ['', '## 2. Where a hibernation\'s time goes', '',
            'Seconds per phase, from the kernels\' own clocks (`printk.time`); the rows marked '
            'other are what the host measured beyond them. Picture: `timeline.svg` (first run), '
