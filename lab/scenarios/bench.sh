@@ -190,15 +190,22 @@ side = job['write' if 'write' in sys.argv[4] else 'read']
 print(f'{sys.argv[2]}\t{sys.argv[3]}\t{sys.argv[4]}\t{side["iops"]:.0f}\t{side["bw"]}')
 EOP
 		done
-		dom_run "$name" "$NET_NC -l -p 5002 </dev/null >/dev/null 2>&1 & echo listening" 30 > /dev/null ||
+		# The guest's dd times the stream from the connection to its end
+		# (nc -e: a listener reading stdin would close at its EOF).
+		dom_run "$name" "rm -f /tmp/io-net.dd; printf '#!/bin/sh\ndd bs=64k of=/dev/null 2>/tmp/io-net.dd\n' > /tmp/io-recv.sh &&
+			chmod +x /tmp/io-recv.sh && { $NET_NC -l -p 5002 -e /tmp/io-recv.sh </dev/null >/dev/null 2>&1 & } && echo listening" 30 > /dev/null ||
 			fail "I/O, $k #$r: no listener in the guest"
-		t=$(_now)
 		dom0_run -t 600 "head -c ${IO_NET_MIB}M /dev/zero | busybox nc $NET_GUEST_IP 5002" > /dev/null ||
 			fail "I/O, $k #$r: the TCP stream failed"
-		dt=$(_since "$t")
+		# dd's last line: "N bytes (...) copied, S s, R MB/s".
+		dt=$(dom_run "$name" 'i=0; until grep -q copied /tmp/io-net.dd 2>/dev/null; do i=$((i+1)); [ $i -lt 60 ] || exit 1; sleep 1; done
+			tail -n 1 /tmp/io-net.dd' 90) || fail "I/O, $k #$r: the guest's receiver did not end"
+		read -r t dt < <(awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "bytes") b = $i; else if ($(i + 1) == "s,") s = $i }
+			END { print b, s }' <<< "$dt")
+		[ "$t" = $((IO_NET_MIB * 1048576)) ] || fail "I/O, $k #$r: the guest received $t bytes of $((IO_NET_MIB * 1048576))"
 		printf '%s\t%s\ttcp-%sM\t-\t%s\n' "$k" "$r" "$IO_NET_MIB" \
-			"$(awk -v m="$IO_NET_MIB" -v s="$dt" 'BEGIN { printf "%.0f", m * 1024 / s }')" >> "$OUT/io.tsv"
-		lab_log "I/O, $k #$r: done, TCP ${IO_NET_MIB} MiB in ${dt}s"
+			"$(awk -v b="$t" -v s="$dt" 'BEGIN { printf "%.0f", b / 1024 / s }')" >> "$OUT/io.tsv"
+		lab_log "I/O, $k #$r: done, TCP ${IO_NET_MIB} MiB received in ${dt}s"
 		dom_destroy "$name"
 	) || exit 1
 }
