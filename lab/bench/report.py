@@ -15,10 +15,10 @@ guest's answer), and the "other" rows are what is left of those.
 """
 
 import csv
-import statistics
 import datetime
 import os
 import re
+import statistics
 import subprocess
 import sys
 

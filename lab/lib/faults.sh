@@ -328,16 +328,14 @@ _domid_name() {
 	grep -a -o "[^ ]*: domid $id," "$1/steps.log" 2>/dev/null | head -n 1 | sed 's/: domid.*//'
 }
 
-# rig_oops_only LOG_DIR ABSORBED: the scenario's guests (its guest-*.log
-# consoles) oopsed, every oops is the rig's (rig_oopses), and those that
-# the ABSORBED signatures (what a retry or a repeat already paid for, one
-# oops:... word each) leave over are one or more of the kind that is the
-# rig's in any kernel, booted or restored (rig_oopses_any_kernel); prints
-# those.
+# rig_oops_only SIGNATURES ABSORBED: of a scenario's guest oopses, all of
+# them the rig's (SIGNATURES, from rig_oopses), those that the ABSORBED
+# signatures (what a retry or a repeat already paid for, one oops:... word
+# each) leave over are one or more of the kind that is the rig's in any
+# kernel, booted or restored (rig_oopses_any_kernel); prints those.
 rig_oops_only() {
-	local sigs left=() a i
-	sigs=$(cat "$1"/guest-*.log 2>/dev/null | rig_oopses) || return 1
-	read -r -a left <<< "$sigs"
+	local left=() a i
+	read -r -a left <<< "$1"
 	for a in $2; do
 		for i in "${!left[@]}"; do
 			[ "${left[$i]}" = "$a" ] && { unset "left[$i]"; break; }
@@ -357,7 +355,7 @@ rig_oops_only() {
 # the scenario added): triple faults (rig_fault_only), or else a guest's
 # oopses (rig_oops_only); prints those faults.
 scenario_rerun_faults() {
-	local dir=$1 absorbed=$2 rc=$3 attempt=$4 repeats
+	local dir=$1 absorbed=$2 rc=$3 attempt=$4 repeats oopses=''
 	case $rc in 0 | 77 | 99 | 124) return 1 ;; esac
 	[ "$attempt" -le "${LAB_MAX_RERUNS:-2}" ] || return 1
 	repeats=$(cat "$dir/rig-repeats" 2>/dev/null | wc -l)
@@ -365,10 +363,10 @@ scenario_rerun_faults() {
 	# A guest oops that is not the rig's by any reading explains the
 	# failure, whatever Xen's log holds.
 	if grep -a -q -E 'Oops: |BUG: ' "$dir"/guest-*.log 2>/dev/null; then
-		cat "$dir"/guest-*.log | rig_oopses >/dev/null || return 1
+		oopses=$(cat "$dir"/guest-*.log | rig_oopses) || return 1
 	fi
 	# A line without an oops: signature was a triple fault (or a domain
 	# that died before its first console line).
 	rig_fault_only "$dir" "$(grep -c -v -e 'oops:' -e '^$' <<< "$absorbed")" ||
-		rig_oops_only "$dir" "$(grep -o 'oops:[^ ;)]*' <<< "$absorbed")"
+		{ [ -n "$oopses" ] && rig_oops_only "$oopses" "$(grep -o 'oops:[^ ;)]*' <<< "$absorbed")"; }
 }
