@@ -131,6 +131,18 @@ guest_oopses() {
 	done
 }
 
+# guest_oops_text LOG_DIR: the console text of the scenario's guests'
+# oopses, 60 lines from each of a log's first three "BUG:" or "Oops:"
+# lines, "<guest log>: <line>" each: the registers, code and trace that the
+# one-line judgement (guest_oopses) leaves out.
+guest_oops_text() {
+	local f
+	for f in "$1"/guest-*.log; do
+		[ -e "$f" ] || continue
+		tr -d '\r' < "$f" | awk '/Oops: |BUG: / && !n && blocks++ < 3 { n = 60 } n { print; n-- }' | sed "s/^/${f##*/}: /"
+	done
+}
+
 # Leave no domU behind for the next scenario.
 destroy_domus() {
 	DOM0_QUIET=1 dom0_run -t 120 'for d in $(xl list | awk "NR > 2 { print \$1 }"); do xl destroy "$d"; done; true' >/dev/null 2>&1
@@ -241,6 +253,7 @@ for n in "${names[@]}"; do
 		# the code byte before RIP, the frame's flags), kept in the
 		# summary too: a CI clone's logs do not outlive it.
 		guest_oopses "$LAB_SCEN_LOG" | sed "s/^/$n oops /" | tee -a "$summary" | sed 's/^/# guest /'
+		guest_oops_text "$LAB_SCEN_LOG" | sed "s/^/$n oops-text /" >> "$summary"
 		{
 			echo "scenario output (last 40 lines): $LAB_SCEN_LOG/scenario.log"
 			tail -n 40 "$LAB_SCEN_LOG/scenario.log" | sed 's/^/  /'
