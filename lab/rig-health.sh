@@ -27,7 +27,7 @@
 #                 stays unnamed, guest:?)
 #   RIG_DEBIAN_SHAPES ("pvh 2")  the Debian variants' guests, taking turns
 # Besides triple faults, each oops or BUG a guest kernel printed is counted,
-# as "oops:<what>:<rip>:<byte before RIP>" (lab/lib/faults.sh).
+# as "oops:<what>:<rip>:<byte>:eflags-<flags>:irq-<irq>" (lab/lib/faults.sh).
 # Variants of the machine (LAB_QEMU, LAB_QEMU_ACCEL, LAB_QEMU_CPU,
 # LAB_XEN_ARGS_EXTRA) are measured by one run each.
 #
@@ -91,10 +91,10 @@ record_faults() {
 # record_oopses VARIANT SHAPE NAME: the oopses in NAME's console log, one
 # line each in faults.txt (phase "run": the console does not say which).
 record_oopses() {
-	local what rip byte flags
-	while read -r what rip byte flags; do
-		printf '%s %s run - oops:%s:%s:%s:eflags-%s -\n' "$1" "$2" "$what" "$rip" "$byte" "$flags" >> "$out/faults.txt"
-		lab_log "oops: $1 $2: $what at $rip, byte before it $byte, flags $flags"
+	local what rip byte flags irq
+	while read -r what rip byte flags irq; do
+		printf '%s %s run - oops:%s:%s:%s:eflags-%s:irq-%s -\n' "$1" "$2" "$what" "$rip" "$byte" "$flags" "$irq" >> "$out/faults.txt"
+		lab_log "oops: $1 $2: $what at $rip, byte before it $byte, flags $flags, interrupt $irq"
 	done < <(dom_log "$3@round" | guest_oops_lines)
 }
 

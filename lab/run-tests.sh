@@ -122,7 +122,7 @@ stop_orphan_scenario() {
 rig_events() { cat "$LAB_RUN/retries" 2>/dev/null | wc -l; }
 
 # guest_oopses LOG_DIR: one line per oops of the scenario's guests,
-# "<guest log> <what> <where> <byte> <flags>" (guest_oops_lines).
+# "<guest log> <what> <where> <byte> <flags> <irq>" (guest_oops_lines).
 guest_oopses() {
 	local f
 	for f in "$1"/guest-*.log; do
@@ -250,7 +250,8 @@ for n in "${names[@]}"; do
 		failed=$((failed + 1))
 		echo "not ok $i - $n${reason:+: $reason}"
 		# Each guest oops, as the rig's faults are judged (what, where,
-		# the code byte before RIP, the frame's flags), kept in the
+		# the code byte before RIP, the frame's flags, an interrupt taken
+		# with interrupts off), kept in the
 		# summary too: a CI clone's logs do not outlive it.
 		guest_oopses "$LAB_SCEN_LOG" | sed "s/^/$n oops /" | tee -a "$summary" | sed 's/^/# guest /'
 		guest_oops_text "$LAB_SCEN_LOG" | sed "s/^/$n oops-text /" >> "$summary"

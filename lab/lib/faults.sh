@@ -211,27 +211,56 @@ rig_faults_all_rigs() {
 }
 
 # guest_oops_lines < console text: one line per oops or BUG a guest kernel
-# printed, "<what> <rip> <code> <eflags>": what the kernel said it was
-# ("int3", "general-protection", "BUG"), its RIP line's symbol+offset, the
-# code byte just before RIP, which for an int3 trap is the breakpoint
-# itself (anything but cc there means memory no longer held the int3 the
-# CPU ran), and the flags of the exception frame ("?" for what is missing).
+# printed, "<what> <rip> <code> <eflags> <irq>": what the kernel said it
+# was ("int3", "general-protection", "BUG"; a "BUG:" line that only
+# announces the "Oops:" after it, as "stack guard page was hit" does, is
+# that oops), its RIP line's symbol+offset, the code byte just before RIP,
+# which for an int3 trap is the breakpoint itself (anything but cc there
+# means memory no longer held the int3 the CPU ran), the flags of the
+# exception frame ("?" for what is missing), and "masked-<entry>" when its
+# trace shows an interrupt taken at the first instruction of the interrupt
+# entry <entry> with interrupts off in that frame, by the same kind of
+# entry ("-" otherwise; see rig_oopses).
 guest_oops_lines() {
 	awk '
-	function flush() { if (what) print what, rip, before, flags; what = "" }
-	{ sub(/\r$/, "") }
-	/Oops: |BUG: / {
-		flush()
-		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/(:|, probably).*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s)
-		what = s; rip = "?"; before = "?"; flags = "?"; next
+	function flush() {
+		if (what) print what, rip, before, flags, (irq == "" ? "-" : irq)
+		what = ""; irq = ""; last = ""; pending = ""
 	}
-	what && /RIP: [0-9a-f]+:/ && rip == "?" { s = $0; sub(/.*RIP: [0-9a-f]+:/, "", s); sub(/[ \r].*/, "", s); rip = s; next }
+	# An IDT entry that only a maskable interrupt reaches.
+	function irq_entry(f) { return f ~ /^asm_(sysvec_[a-z0-9_]+|common_interrupt|spurious_interrupt)$/ }
+	function if_clear(h,   d) {
+		if (h !~ /^[0-9a-f]+$/ || length(h) < 3) return 0
+		d = index("0123456789abcdef", substr(h, length(h) - 2, 1)) - 1
+		return d % 4 < 2
+	}
+	{ sub(/\r$/, ""); line = $0; sub(/^(\[[^]]*\] *)+/, "", line); sub(/^ +/, "", line) }
+	/Oops: |BUG: / {
+		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/(:|, probably).*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s)
+		if (what && bug && rip == "?" && /Oops: / && index(what, s)) { what = s; bug = 0; next }
+		flush()
+		what = s; bug = /BUG: /; rip = "?"; before = "?"; flags = "?"; next
+	}
+	what && /---\[ end trace|Kernel panic/ { flush(); next }
+	what && /RIP: [0-9a-f]+:/ {
+		s = $0; sub(/.*RIP: [0-9a-f]+:/, "", s); sub(/[ \r].*/, "", s)
+		if (rip == "?") { rip = s; next }
+		f = s; sub(/\+.*/, "", f)
+		pending = (s ~ /\+0x0\// && irq_entry(f) && irq_entry(last)) ? f : ""
+		next
+	}
 	what && /Code: / && before == "?" {
 		s = $0; sub(/.*Code: /, "", s); n = split(s, b, " ")
 		for (i = 2; i <= n; i++) if (b[i] ~ /^</) { before = b[i - 1]; break }
 		next
 	}
-	what && / EFLAGS: [0-9a-f]+/ && flags == "?" { s = $0; sub(/.* EFLAGS: /, "", s); sub(/[^0-9a-f].*/, "", s); flags = s; flush() }
+	what && / EFLAGS: [0-9a-f]+/ {
+		s = $0; sub(/.* EFLAGS: /, "", s); sub(/[^0-9a-f].*/, "", s)
+		if (flags == "?") flags = s
+		else if (pending != "" && irq == "" && if_clear(s)) irq = "masked-" pending
+		pending = ""; next
+	}
+	what && line ~ /^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[^]]*\])?$/ { last = line; sub(/\+.*/, "", last); next }
 	END { flush() }'
 }
 
@@ -243,18 +272,26 @@ guest_oops_lines() {
 #    control runs of Debian's own kernel met it at boot);
 #  - an exception frame whose flags no x86 CPU writes (a reserved bit set:
 #    bits 3, 5, 15 or 22 to 31, or bit 1 clear), written by QEMU's emulation
-#    of the exception, not by the guest.
-# Prints them as signatures oops:int3:<where>:<byte> and
-# oops:<what>:<where>:eflags-<flags>; returns 1 when there is none, or one
-# of another kind.
+#    of the exception, not by the guest;
+#  - a trace in which an interrupt entry was interrupted at its first
+#    instruction by an interrupt, with interrupts off in that frame: the
+#    gate had just cleared IF, and no CPU delivers a maskable interrupt then
+#    (the same event delivered twice by the emulation; the second delivery,
+#    from kernel mode, skips swapgs and the entry faults on the user's GS
+#    base until the entry stack overflows).
+# Prints them as signatures oops:int3:<where>:<byte>,
+# oops:<what>:<where>:eflags-<flags> and oops:<what>:<where>:irq-<irq>;
+# returns 1 when there is none, or one of another kind.
 rig_oopses() {
-	local what rip byte flags n=0 sigs=()
-	while read -r what rip byte flags; do
+	local what rip byte flags irq n=0 sigs=()
+	while read -r what rip byte flags irq; do
 		n=$((n + 1))
 		if [ "$what" = int3 ] && [ "$byte" != cc ] && [ "$byte" != '?' ]; then
 			sigs+=("oops:int3:$rip:$byte")
 		elif _rig_flags_impossible "$flags"; then
 			sigs+=("oops:$what:$rip:eflags-$flags")
+		elif [[ $irq == masked-asm_* ]]; then
+			sigs+=("oops:$what:$rip:irq-$irq")
 		else
 			return 1
 		fi
@@ -265,13 +302,14 @@ rig_oopses() {
 
 # rig_oopses_any_kernel <<< SIGNATURES: each of rig_oopses' signatures is of
 # a kind that is the rig's in a restored kernel too: an exception frame no
-# CPU writes.  (An int3 over a patched byte is the rig's in a kernel that
-# booted, but a restored kernel could run one through a bug of the restore.)
+# CPU writes, or an interrupt no CPU delivers.  (An int3 over a patched
+# byte is the rig's in a kernel that booted, but a restored kernel could
+# run one through a bug of the restore.)
 rig_oopses_any_kernel() {
 	local sig n=0
 	for sig in $(cat); do
 		n=$((n + 1))
-		[[ $sig =~ ^oops:[^:]+:.+:eflags-[0-9a-f]+$ ]] || return 1
+		[[ $sig =~ ^oops:[^:]+:.+:(eflags-[0-9a-f]+|irq-masked-asm_[a-z0-9_]+)$ ]] || return 1
 	done
 	[ "$n" -gt 0 ]
 }
