@@ -4,7 +4,11 @@
  * a platform or hypervisor step cannot be done at the snapshot.  While
  * loaded, every hibernation must fail at its last step before the image
  * is taken, and the write to /sys/power/state must say so.  Its count
- * parameter says how often it was called.
+ * parameter says how often it was called.  With skip=N the first N calls
+ * succeed: skip=1 lets the snapshot through, and fails the same step when
+ * platform mode runs it again to power off after writing the image.  err
+ * is the error it returns (-EBUSY there makes the kernel roll back, as
+ * for a wakeup event).
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -12,12 +16,19 @@
 
 static unsigned int count;
 module_param(count, uint, 0444);
-MODULE_PARM_DESC(count, "how many times the suspend callback failed");
+MODULE_PARM_DESC(count, "how many times the suspend callback was called");
+
+static unsigned int skip;
+module_param(skip, uint, 0644);
+MODULE_PARM_DESC(skip, "calls that succeed before the callback fails");
+
+static int err = -EIO;
+module_param(err, int, 0644);
+MODULE_PARM_DESC(err, "the error the callback returns");
 
 static int syscorefail_suspend(void *data)
 {
-	count++;
-	return -EIO;
+	return count++ < skip ? 0 : err;
 }
 
 static const struct syscore_ops syscorefail_ops = {
