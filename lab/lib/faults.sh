@@ -237,7 +237,7 @@ guest_oops_lines() {
 	{ sub(/\r$/, ""); line = $0; sub(/^(\[[^]]*\] *)+/, "", line); sub(/^ +/, "", line) }
 	/Oops: |BUG: / {
 		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/(:|, probably).*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s)
-		if (what && bug && rip == "?" && /Oops: / && index(what, s)) { what = s; bug = 0; next }
+		if (what && bug && rip == "?" && /Oops: / && s != "" && index(what, s)) { what = s; bug = 0; next }
 		flush()
 		what = s; bug = /BUG: /; rip = "?"; before = "?"; flags = "?"; next
 	}
@@ -247,7 +247,7 @@ guest_oops_lines() {
 		if (rip == "?") { rip = s; next }
 		f = s; sub(/\+.*/, "", f)
 		pending = (s ~ /\+0x0\// && irq_entry(f) && irq_entry(last)) ? f : ""
-		next
+		last = ""; next
 	}
 	what && /Code: / && before == "?" {
 		s = $0; sub(/.*Code: /, "", s); n = split(s, b, " ")
@@ -260,7 +260,10 @@ guest_oops_lines() {
 		else if (pending != "" && irq == "" && if_clear(s)) irq = "masked-" pending
 		pending = ""; next
 	}
+	# The frame right before an interrupted RIP is what interrupted it;
+	# an unreliable one ("? ...") says nothing.
 	what && line ~ /^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[^]]*\])?$/ { last = line; sub(/\+.*/, "", last); next }
+	what && line ~ /^\? / { last = "" }
 	END { flush() }'
 }
 
@@ -306,8 +309,9 @@ rig_oopses() {
 # byte is the rig's in a kernel that booted, but a restored kernel could
 # run one through a bug of the restore.)
 rig_oopses_any_kernel() {
-	local sig n=0
-	for sig in $(cat); do
+	local sig n=0 sigs
+	read -r -d '' -a sigs < <(tr '\n' ' ')
+	for sig in "${sigs[@]}"; do
 		n=$((n + 1))
 		[[ $sig =~ ^oops:[^:]+:.+:(eflags-[0-9a-f]+|irq-masked-asm_[a-z0-9_]+)$ ]] || return 1
 	done

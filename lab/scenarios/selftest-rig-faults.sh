@@ -180,7 +180,16 @@ rig_oopses_any_kernel <<< "$got" || fail "an interrupt no CPU delivers not taken
 	fail "an interrupt taken with interrupts on taken for the rig's"
 ! sed 's/ asm_sysvec_xen_hvm_callback+0x1a\/0x20/ asm_exc_page_fault+0x26\/0x30/' <<< "$twice" | rig_oopses >/dev/null ||
 	fail "an exception at an interrupt entry's first instruction taken for the rig's"
-lab_log "rig oops: $got, in any kernel; not with IF set, nor for an exception there"
+# What interrupted the entry is the frame right before its RIP line: an
+# interrupt entry further up, with an exception's unreliable frame between,
+# is not it.
+stale=$(sed '/ asm_sysvec_xen_hvm_callback+0x1a\/0x20/a\
+[   69.455214] RIP: 0010:sysvec_xen_hvm_callback+0x4/0x90\
+[   69.455215] RSP: 0000:fffffe0000002f60 EFLAGS: 00000246\
+[   69.455216]  ? asm_exc_page_fault+0x26/0x30' <<< "$twice")
+[ "$(guest_oops_lines <<< "$stale" | awk '{ print $5 }')" = - ] ||
+	fail "an interrupt entry further up the trace taken for what interrupted the entry"
+lab_log "rig oops: $got, in any kernel; not with IF set, nor for an exception there, nor a stale frame"
 
 # A scenario's log directory, as run-tests.sh judges a failed run: rerun only
 # when its faults are more than the ones absorbed inside that run, and every
