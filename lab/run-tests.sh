@@ -121,27 +121,29 @@ stop_orphan_scenario() {
 # retries, cycles repeated, scenarios rerun), one line each in retries.
 rig_events() { cat "$LAB_RUN/retries" 2>/dev/null | wc -l; }
 
-# guest_oopses LOG_DIR: one line per oops of the scenario's guests,
-# "<guest log> <what> <where> <byte> <flags> <irq>" (guest_oops_lines).
-guest_oopses() {
-	local f
-	for f in "$1"/guest-*.log; do
+# each_guest_log LOG_DIR SEP CMD...: CMD's output for each console log of
+# the scenario's guests, every line after the log's name and SEP.
+each_guest_log() {
+	local dir=$1 sep=$2 f
+	shift 2
+	for f in "$dir"/guest-*.log; do
 		[ -e "$f" ] || continue
-		guest_oops_lines < "$f" | sed "s/^/${f##*/} /"
+		"$@" < "$f" | sed "s/^/${f##*/}$sep/"
 	done
 }
 
-# guest_oops_text LOG_DIR: the console text of the scenario's guests'
-# oopses, 60 lines from each of a log's first three "BUG:" or "Oops:"
-# lines, "<guest log>: <line>" each: the registers, code and trace that the
-# one-line judgement (guest_oopses) leaves out.
-guest_oops_text() {
-	local f
-	for f in "$1"/guest-*.log; do
-		[ -e "$f" ] || continue
-		tr -d '\r' < "$f" | awk '/Oops: |BUG: / && !n && blocks++ < 3 { n = 60 } n { print; n-- }' | sed "s/^/${f##*/}: /"
-	done
-}
+# guest_oopses LOG_DIR: one line per oops of the scenario's guests,
+# "<guest log> <what> <where> <byte> <flags> <irq>" (guest_oops_lines).
+guest_oopses() { each_guest_log "$1" ' ' guest_oops_lines; }
+
+# oops_text < console text: 60 lines from each of its first three "BUG:"
+# or "Oops:" lines: the registers, code and trace that the one-line
+# judgement (guest_oops_lines) leaves out.
+oops_text() { tr -d '\r' | awk '/Oops: |BUG: / && !n && blocks++ < 3 { n = 60 } n { print; n-- }'; }
+
+# guest_oops_text LOG_DIR: oops_text of each of the scenario's guests,
+# "<guest log>: <line>".
+guest_oops_text() { each_guest_log "$1" ': ' oops_text; }
 
 # Leave no domU behind for the next scenario.
 destroy_domus() {
@@ -251,8 +253,8 @@ for n in "${names[@]}"; do
 		echo "not ok $i - $n${reason:+: $reason}"
 		# Each guest oops, as the rig's faults are judged (what, where,
 		# the code byte before RIP, the frame's flags, an interrupt taken
-		# with interrupts off), kept in the
-		# summary too: a CI clone's logs do not outlive it.
+		# with interrupts off), and its text, kept in the summary too: a
+		# CI clone's logs do not outlive it.
 		guest_oopses "$LAB_SCEN_LOG" | sed "s/^/$n oops /" | tee -a "$summary" | sed 's/^/# guest /'
 		guest_oops_text "$LAB_SCEN_LOG" | sed "s/^/$n oops-text /" >> "$summary"
 		{
