@@ -228,12 +228,14 @@ def devices_section(s4, timelines):
         return []
     def phase(tl, label):
         return next(p[1] for p in tl if p[0] == label)
-    base = min(runs, key=lambda x: (int(x[0]['disks']), int(x[0]['vifs']), pm(x[0]) != 'async'))
-    bf = phase(base[1], 'freeze devices')
-    br = phase(base[1], 'restore devices')
+    def config(r):
+        return (int(r['disks']), int(r['vifs']), pm(r) != 'async')
+    base = min(config(r) for r, _ in runs)
+    bf = [phase(tl, 'freeze devices') for r, tl in runs if config(r) == base]
+    br = [phase(tl, 'restore devices') for r, tl in runs if config(r) == base]
     out = ['', '## 3. Devices', '',
-           'The PM core\'s own times of the device phases, against the run with the fewest '
-           f'devices ({base[0]["disks"]} disks, {base[0]["vifs"]} vifs). Callbacks: async, '
+           'The PM core\'s own times of the device phases, against the median of the runs with '
+           f'the fewest devices ({base[0]} disks, {base[1]} vifs). Callbacks: async, '
            'the kernel\'s own way; sync, one device after the other in the hibernating and the '
            'restored kernel (`/sys/power/pm_async` 0; the loader quiesces its devices its own '
            'way).', '',
@@ -244,8 +246,32 @@ def devices_section(s4, timelines):
         f, q, rs = (phase(tl, 'freeze devices'), phase(tl, 'loader: quiesce devices'),
                     phase(tl, 'restore devices'))
         out.append(f'| {r["disks"]} | {r["vifs"]} | {pm(r)} | {r["repeat"]} | {f:.2f} | '
-                   f'{ratio(f, bf)} | '
-                   f'{q:.2f} | {rs:.2f} | {ratio(rs, br)} |')
+                   f'{ratio(f, statistics.median(bf))} | '
+                   f'{q:.2f} | {rs:.2f} | {ratio(rs, statistics.median(br))} |')
+    return out + devices_summary(runs, config, phase, bf, br)
+
+
+def devices_summary(runs, config, phase, bf, br):
+    """Part 3 over the repeats: each configuration's median against the base's,
+    and the range of that ratio (its fastest repeat over the base's slowest, its
+    slowest over the base's fastest)."""
+    configs = {}
+    for r, tl in runs:
+        c = configs.setdefault(config(r), (r, [], []))
+        c[1].append(phase(tl, 'freeze devices'))
+        c[2].append(phase(tl, 'restore devices'))
+    if max(len(f) for _, f, _ in configs.values()) < 2:
+        return []
+    def against(t, b):
+        return (f'{statistics.median(t):.2f} | {ratio(statistics.median(t), statistics.median(b))} | '
+                f'{ratio(min(t), max(b))}-{ratio(max(t), min(b))}')
+    out = ['', 'Over the repeats (median, x the base\'s median, and the range of x):', '',
+           '| disks | vifs | callbacks | repeats | freeze devices s | x | range | '
+           'restore devices s | x | range |',
+           '|---|---|---|---|---|---|---|---|---|---|']
+    for r, f, rs in configs.values():
+        out.append(f'| {r["disks"]} | {r["vifs"]} | {pm(r)} | {len(f)} | {against(f, bf)} | '
+                   f'{against(rs, br)} |')
     return out
 
 

@@ -8,13 +8,13 @@
 # phase.
 # Timings are never judged here: they are figures for the report.
 #
-# Each run of BENCH_RUNS, "MEM:LOAD:COMPRESSOR[:DISKS:VIFS[:PM]]" (MiB; idle,
+# Each run of BENCH_RUNS, "MEM:LOAD:COMPRESSOR[:DISKS:VIFS[:PM]][@REPEATS]" (MiB; idle,
 # or dirty: half the memory filled with random bytes in a tmpfs file; lzo,
 # lz4 or none; without DISKS, the lab guest's three disks and one vif, else
 # the swap disk and DISKS-1 small ones, and VIFS vifs; PM async, the
 # kernel's own way, or sync: the PM core runs every device callback of the
 # hibernating and the restored kernel in turn, /sys/power/pm_async 0, for
-# comparison), BENCH_REPEATS times: a
+# comparison), REPEATS times (default BENCH_REPEATS): a
 # fresh PVH guest is hibernated (echo disk) and restored on a new domain,
 # then (the lab guest's disks only) saved and restored by xl; a checksum of
 # what it holds is compared after each.  Results go to BENCH_OUT (default:
@@ -210,19 +210,31 @@ EOP
 	) || exit 1
 }
 
-lab_boot
-for run in $RUNS; do
+# bench_parse RUN: "mem load comp disks vifs pm repeats" of one BENCH_RUNS
+# word, its defaults filled in; fails on a word it cannot take.
+bench_parse() {
+	local run=${1%@*} reps=$REPEATS mem load comp disks vifs pm
+	case $1 in *@*) reps=${1##*@} ;; esac
 	IFS=: read -r mem load comp disks vifs pm <<< "$run"
 	case $mem:$load:$comp in
 	[0-9]*:idle:lzo | [0-9]*:idle:lz4 | [0-9]*:idle:none | [0-9]*:dirty:lzo | [0-9]*:dirty:lz4 | [0-9]*:dirty:none) ;;
-	*) fail "BENCH_RUNS: '$run' is not MEM:idle|dirty:lzo|lz4|none[:DISKS:VIFS[:async|sync]]" ;;
+	*) fail "BENCH_RUNS: '$1' is not MEM:idle|dirty:lzo|lz4|none[:DISKS:VIFS[:async|sync]][@REPEATS]" ;;
 	esac
 	case ${disks:--}:${vifs:-1}:${pm:-async} in
 	-:1:async | [1-9]:[0-9]:async | 1[0-6]:[0-9]:async | [1-9]:[0-9]:sync | 1[0-6]:[0-9]:sync) ;;
-	*) fail "BENCH_RUNS: '$run': DISKS 1 to 16, VIFS 0 to 9 and PM async or sync, or none of them" ;;
+	*) fail "BENCH_RUNS: '$1': DISKS 1 to 16, VIFS 0 to 9 and PM async or sync, or none of them" ;;
 	esac
-	for rep in $(seq 1 "$REPEATS"); do
-		until bench_one "$mem" "$load" "$comp" "${disks:--}" "${vifs:-1}" "$rep" "${pm:-async}"; do
+	case $reps in [1-9]) ;; *) fail "BENCH_RUNS: '$1': REPEATS 1 to 9" ;; esac
+	echo "$mem $load $comp ${disks:--} ${vifs:-1} ${pm:-async} $reps"
+}
+
+# Every word is checked before the first guest boots.
+for run in $RUNS; do bench_parse "$run" > /dev/null; done
+lab_boot
+for run in $RUNS; do
+	read -r mem load comp disks vifs pm reps < <(bench_parse "$run")
+	for rep in $(seq 1 "$reps"); do
+		until bench_one "$mem" "$load" "$comp" "$disks" "$vifs" "$rep" "$pm"; do
 			lab_log "$run #$rep: a rig fault cost the hibernation; starting over"
 		done
 	done
