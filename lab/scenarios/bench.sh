@@ -152,8 +152,8 @@ bench_one() {
 
 IO_ROUNDS=${BENCH_IO_ROUNDS:-0}
 IO_JOBS=${BENCH_IO_JOBS:-randread:4k:1 randread:4k:32 randwrite:4k:32 read:1M:8 write:1M:8}
-IO_SECONDS=${BENCH_IO_SECONDS:-10}
-IO_NET_MIB=${BENCH_IO_NET_MIB:-256}
+IO_SECONDS=${BENCH_IO_SECONDS:-8}
+IO_NET_MIB=${BENCH_IO_NET_MIB:-64}
 if [ "$IO_ROUNDS" -gt 0 ]; then
 	# Both guests' disks, before lab_boot (built on the host).
 	DEBIAN_IMAGES=$LAB_BUILD/images/debian debian_build
