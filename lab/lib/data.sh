@@ -56,6 +56,13 @@ ext4_add_file() {
 # Returns 124 when the guest did not answer.
 ext4_check_files() { dom_run "$1" "cd ${EXT4_DIR:-/mnt/c} && sha256sum -c sums >/dev/null" 120; }
 
+# ext4_fsck NAME: e2fsck -n of the unmounted ext4 on xvdc, mounted again
+# after; prints fsck's last lines, fails on an error or when it will not
+# mount again.
+ext4_fsck() {
+	dom_run "$1" 'cd / && umount /mnt/c && e2fsck -n /dev/xvdc >/tmp/fsck.out 2>&1; rc=$?; mount -t ext4 /dev/xvdc /mnt/c || rc=99; tail -n 3 /tmp/fsck.out; exit $rc' 120
+}
+
 # data_intact NAME WHEN: xvda's fio pattern (32M, as fio_write NAME 32M left
 # it) and the checksums of the ext4 files on xvdc; fails the scenario with
 # WHEN in the message otherwise.

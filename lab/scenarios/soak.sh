@@ -39,7 +39,7 @@ for c in $(seq 1 "$N"); do
 	124) fail "cycle $c/$N: guest stopped answering after the resume" ;;
 	*) fail "cycle $c/$N: ext4 files changed across the hibernation" ;;
 	esac
-	dom_run "$NAME" 'cd / && umount /mnt/c && e2fsck -n /dev/xvdc >/tmp/fsck.out 2>&1; rc=$?; mount -t ext4 /dev/xvdc /mnt/c || rc=99; tail -n 3 /tmp/fsck.out; exit $rc' 120 ||
+	ext4_fsck "$NAME" ||
 		fail "cycle $c/$N: e2fsck -n /dev/xvdc reports errors (or xvdc would not mount again)"
 	read -r passes fails <<< "$(fio_status "$NAME")"
 	[ "${fails:-x}" = 0 ] || fail "cycle $c/$N: fio loop reports '${passes:-?} ${fails:-?}' (passes failures)"
