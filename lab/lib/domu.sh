@@ -349,6 +349,10 @@ dom_wall_offset() {
 	echo $((g - d))
 }
 
+# dom_warnings NAME: the first lines of any warning, BUG or oops in NAME's
+# kernel log (empty when there is none).
+dom_warnings() { dom_run "$1" 'dmesg | grep -E -A3 "WARNING|BUG|Oops" | head -n 8' 30; }
+
 # dom_run NAME 'command' [TIMEOUT]: run in the guest (sh), print output, return rc
 # (124 on timeout).
 dom_run() {

@@ -45,8 +45,7 @@ start_reader || fail "the reader of xvdd did not start"
 # guest_clean WHEN: no warning, BUG or oops in the guest's log.
 guest_clean() {
 	local bad
-	bad=$(dom_run "$NAME" 'dmesg | grep -E -A3 "WARNING:|BUG:|Oops:" | head -n 8' 30)
-	[ -z "$bad" ] || fail "$1: the guest warned: $bad"
+	bad=$(dom_warnings "$NAME") && [ -z "$bad" ] || fail "$1: the guest warned: $bad"
 }
 
 # Cycle 1: xvdd and the vif gone, xvde new.

@@ -98,7 +98,7 @@ echo watching" >/dev/null || fail "cannot start dom0's watch of the vif"
 		sleep 1
 	done
 	lab_log "backend Unknown then Closed: frontend Closed"
-	dom_run nrule 'dmesg | grep -E "WARNING|BUG|Oops"' 30 >/dev/null && fail "the guest warned: $(dom_run nrule 'dmesg | grep -E -A3 "WARNING|BUG|Oops" | head -n 8' 30)"
+	bad=$(dom_warnings nrule) && [ -z "$bad" ] || fail "the guest warned: $bad"
 	dom_destroy nrule
 fi
 
@@ -124,6 +124,6 @@ late=$(dom_run nstale 'dmesg | grep -c "backend closed late" || true' 30)
 }
 left=$(dom0_run -t 30 "xenstore-ls /local/domain/$id/device/vif 2>/dev/null | head -n 3")
 [ -z "$left" ] || fail "the frontend wrote into its directory after the detach deleted it: $left"
-dom_run nstale 'dmesg | grep -E "WARNING|BUG|Oops"' 30 >/dev/null && fail "the guest warned: $(dom_run nstale 'dmesg | grep -E -A3 "WARNING|BUG|Oops" | head -n 8' 30)"
+bad=$(dom_warnings nstale) && [ -z "$bad" ] || fail "the guest warned: $bad"
 FIO_TIMEOUT=120 fio_verify nstale 16M || fail "xvda does not verify after the Xen restore"
 dom_destroy nstale
