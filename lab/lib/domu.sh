@@ -353,6 +353,23 @@ dom_wall_offset() {
 # kernel log (empty when there is none).
 dom_warnings() { dom_run "$1" 'dmesg | grep -E -A3 "WARNING|BUG|Oops" | head -n 8' 30; }
 
+# xenhold_start NAME ARGS...: run the guest tool xenhold ARGS in NAME's
+# background until xenhold_stop; prints what it said, fails unless it holds.
+# The output file goes first: one left by the previous xenhold could be read
+# before the new one is truncated by the redirection.
+xenhold_start() {
+	local name=$1
+	shift
+	dom_run "$name" "rm -f /tmp/xenhold.out; xenhold $* > /tmp/xenhold.out 2>&1 & echo \$! > /tmp/xenhold.pid
+		for i in \$(seq 20); do grep -q . /tmp/xenhold.out 2>/dev/null && break; sleep 0.5; done
+		cat /tmp/xenhold.out; grep -q '^held' /tmp/xenhold.out" 60
+}
+
+# xenhold_stop NAME: end the xenhold of xenhold_start; fails if it lives on.
+xenhold_stop() {
+	dom_run "$1" 'p=$(cat /tmp/xenhold.pid); kill $p; for i in $(seq 20); do kill -0 $p 2>/dev/null || exit 0; sleep 0.5; done; exit 1' 30
+}
+
 # dom_run NAME 'command' [TIMEOUT]: run in the guest (sh), print output, return rc
 # (124 on timeout).
 dom_run() {

@@ -35,13 +35,10 @@ must_refuse() {
 # must be refused, then is killed.
 held_by_tool() {
 	local kind=$1 re=$2 out
-	out=$(dom_run "$NAME" "xenhold $kind > /tmp/xenhold.out 2>&1 & echo \$! > /tmp/xenhold.pid
-		for i in 1 2 3 4 5 6 7 8 9 10; do grep -q . /tmp/xenhold.out && break; sleep 1; done
-		cat /tmp/xenhold.out; grep -q '^held' /tmp/xenhold.out" 60) || fail "xenhold $kind: $out"
+	out=$(xenhold_start "$NAME" "$kind") || fail "xenhold $kind: $out"
 	lab_log "xenhold: $out"
 	must_refuse "$kind held by user space" "$re"
-	dom_run "$NAME" 'kill $(cat /tmp/xenhold.pid); sleep 1; ! kill -0 $(cat /tmp/xenhold.pid) 2>/dev/null' 30 ||
-		fail "xenhold $kind did not end"
+	xenhold_stop "$NAME" || fail "xenhold $kind did not end"
 }
 
 # A backend as the toolstack would set one up in a driver domain, for a

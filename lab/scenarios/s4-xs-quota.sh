@@ -22,9 +22,7 @@ DOM_MEM=256 DOM_SWAP_MB=384 DOM_DISKS=$DISKS DOM_MAKE_DISKS=$MAKE_DISKS dom_crea
 	fail "$NAME did not become ready"
 fio_write "$NAME" 16M > /dev/null || fail "fio write failed"
 
-out=$(dom_run "$NAME" "xenhold transactions $HELD > /tmp/xenhold.out 2>&1 & echo \$! > /tmp/xenhold.pid
-	for i in 1 2 3 4 5 6 7 8 9 10; do grep -q . /tmp/xenhold.out && break; sleep 1; done
-	cat /tmp/xenhold.out; grep -q '^held' /tmp/xenhold.out" 60) || fail "xenhold transactions $HELD: $out"
+out=$(xenhold_start "$NAME" transactions "$HELD") || fail "xenhold transactions $HELD: $out"
 lab_log "xenhold: $out"
 
 old=$(dom_id "$NAME")
@@ -36,6 +34,5 @@ out=$(dom_run "$NAME" 'for i in $(seq 30); do
 	fail "cannot read the disks' states"
 [ "$out" = 0 ] || fail "$out disks not Connected after the restore: $(dom_run "$NAME" 'grep -H . /sys/bus/xen/devices/vbd-*/state' 30)"
 FIO_TIMEOUT=${S4_IO_TIMEOUT:-90} fio_verify "$NAME" 16M > /dev/null || fail "data not verified after the restore"
-dom_run "$NAME" 'kill $(cat /tmp/xenhold.pid); sleep 1; ! kill -0 $(cat /tmp/xenhold.pid) 2>/dev/null' 30 ||
-	fail "xenhold did not end"
+xenhold_stop "$NAME" || fail "xenhold did not end"
 dom_destroy "$NAME"
