@@ -52,7 +52,8 @@ _HIB_ECHO_DISK='sync; echo disk > /sys/power/state; rc=$?; echo "@@RESUMED rc=$r
 # wait for the resumed guest's agent.  Prints the new domid and sets DOM_ID
 # (call it directly, not in $(...), to keep the HIB_* variables).  On failure sets
 # HIB_FAIL to one of: send, press, no-poweroff, crashed, rebooted, triple-fault, no-image, while-off
-# (the HIB_WHILE_OFF dom0 command failed), create, loader-oops, triple-fault-loading (the
+# (the HIB_WHILE_OFF dom0 command failed), create, while-loading (the
+# HIB_WHILE_LOADING function failed, _hib_while_loading), loader-oops, triple-fault-loading (the
 # loader faulted after it read the image), oops-loading (an oops of the rig's
 # after it read the image, the loader's or the restored kernel's),
 # loader-faults (it faulted before,
@@ -118,6 +119,11 @@ dom_hibernate_and_restore() {
 	while :; do
 		_dom_start "$name" || { HIB_FAIL=create; return 1; }
 		new=$DOM_ID
+		if [ -n "${HIB_WHILE_LOADING:-}" ]; then
+			_hib_while_loading "$name"
+			# A fault before the loading line is the wait's below to name.
+			[ $? = 1 ] && { HIB_FAIL=while-loading; return 1; }
+		fi
 		line=$(DOM_SERIAL_OFF=$DOM_START_SERIAL_OFF dom_wait_marker "$name" "@@E $id [0-9]+|@@READY" "${S4_RESUME_TIMEOUT:-240}")
 		rc=$?
 		[ $rc = 3 ] || [ $rc = 2 ] || break
@@ -182,6 +188,22 @@ dom_hibernate_and_restore() {
 	[ "$new" != "$old" ] || { HIB_FAIL=same-domid; return 1; }
 	[ "$HIB_RC" = 0 ] || { HIB_FAIL="hibernate-rc-$HIB_RC"; return 1; }
 	echo "$new"
+}
+
+# _hib_while_loading NAME: run the scenario's function HIB_WHILE_LOADING
+# NAME with the new domain paused at its loading kernel's first "Image
+# loading progress" line: that kernel has connected to the new domain's
+# devices, and the image's kernel has not read them yet.  Returns 1 when the
+# function, xl pause or xl unpause failed, dom_wait_marker's code when the
+# line did not come.
+_hib_while_loading() {
+	local rc
+	DOM_SERIAL_OFF=$DOM_START_SERIAL_OFF dom_wait_marker "$1" 'Image loading progress' 240 >/dev/null || return
+	dom0_run -t 30 "xl pause $1" >/dev/null || return 1
+	"$HIB_WHILE_LOADING" "$1"
+	rc=$?
+	dom0_run -t 30 "xl unpause $1" >/dev/null || return 1
+	[ $rc = 0 ] || return 1
 }
 
 # _hib_boot_image NAME: boot NAME afresh from its disks with the image's
