@@ -412,13 +412,18 @@ xenbus_states() {
 		tr -s '\n' ' ' | sed 's/ $//'
 }
 
-# xenbus_connected DOMID CLASS DEVID [TIMEOUT]: both ends of the device are
-# Connected, or become so within TIMEOUT seconds (0); prints the states
-# when they do not.
-xenbus_connected() {
-	local end=$((SECONDS + ${4:-0})) st
-	while st=$(xenbus_states "$1" "$2" "$3"); [ "$st" != "4 4" ]; do
+# xenbus_states_wait DOMID CLASS DEVID WANT [TIMEOUT]: the device's states
+# (xenbus_states) are WANT, or become so within TIMEOUT seconds (0); prints
+# the states when they do not.
+xenbus_states_wait() {
+	local end=$((SECONDS + ${5:-0})) st
+	while st=$(xenbus_states "$1" "$2" "$3"); [ "$st" != "$4" ]; do
 		[ $SECONDS -lt $end ] || { echo "$st"; return 1; }
 		sleep 1
 	done
 }
+
+# xenbus_connected DOMID CLASS DEVID [TIMEOUT]: both ends of the device are
+# Connected, or become so within TIMEOUT seconds (0); prints the states
+# when they do not.
+xenbus_connected() { xenbus_states_wait "$1" "$2" "$3" "4 4" "${4:-0}"; }

@@ -106,10 +106,7 @@ sum=$(xvdd_sum)
 
 said=$(dom_run "$NAME" "dmesg | grep -E 'vbd-$XVDE: .*shrank from 65536 to 32768 sectors'" 30)
 [ -n "$said" ] || bad+="; xvde: no message that it shrank from 65536 to 32768 sectors"
-st=$(xenbus_states "$id" vbd $XVDE)
-end=$((SECONDS + 30))
-while [ "$st" != "6 6" ] && [ $SECONDS -lt $end ]; do sleep 1; st=$(xenbus_states "$id" vbd $XVDE); done
-[ "$st" = "6 6" ] || bad+="; xvde: states '$st', not Closed (6 6)"
+st=$(xenbus_states_wait "$id" vbd $XVDE "6 6" 30) || bad+="; xvde: states '$st', not Closed (6 6)"
 
 FIO_TIMEOUT=120 fio_verify "$NAME" 32M >/dev/null || bad+="; xvda's fio pattern does not verify"
 ext4_check_files "$NAME" || bad+="; the ext4 files on xvdc changed (or no answer)"

@@ -145,19 +145,12 @@ log=$(dom_run "$NAME" 'dmesg | grep -E "vbd-[0-9]+:|xen-blkfront|blkfront"' 30)
 refused() {
 	local dev=$1 disk=$2 msg=$3 st out
 	grep -q -E "vbd-$dev: .*$msg" <<< "$log" || bad+="; $disk: no message /$msg/"
-	if ! st=$(xenbus_states_wait "$id" "$dev" "6 6" 30); then
+	if ! st=$(xenbus_states_wait "$id" vbd "$dev" "6 6" 30); then
 		bad+="; $disk: states '$st', not Closed (6 6)"
 	fi
 	out=$(dom_run "$NAME" "dd if=/dev/zero of=/dev/$disk bs=4096 count=1 oflag=direct 2>&1; echo rc=\$?" 30) ||
 		{ bad+="; $disk: a write did not return within 30 s"; return; }
 	[ "${out##*rc=}" != 0 ] || bad+="; $disk: a write succeeded"
-}
-xenbus_states_wait() {
-	local end=$((SECONDS + $4)) st
-	while st=$(xenbus_states "$1" vbd "$2"); [ "$st" != "$3" ]; do
-		[ $SECONDS -lt $end ] || { echo "$st"; return 1; }
-		sleep 1
-	done
 }
 refused $XVDD xvdd "shrank from 32768 to 0 sectors"
 refused $XVDE xvde "18446744073709551615 sectors"
@@ -165,7 +158,7 @@ refused $XVDF xvdf "sector size changed from 512 to 1048576"
 refused $XVDG xvdg "cannot read sectors"
 
 # xvdh: capped, its rings within the guest's limits.
-st=$(xenbus_states_wait "$id" $XVDH "4 4" 30) || bad+="; xvdh: states '$st', not Connected"
+st=$(xenbus_connected "$id" vbd $XVDH 30) || bad+="; xvdh: states '$st', not Connected"
 got=$(dom0_run -t 30 "fe=/local/domain/$id/device/vbd/$XVDH
 	echo \$(xenstore-read \$fe/ring-page-order 2>/dev/null || echo 0) \$(xenstore-read \$fe/multi-queue-num-queues 2>/dev/null || echo 1)")
 [ "$got" = "0 2" ] || bad+="; xvdh: ring page order and queues '$got', want '0 2'"
@@ -174,7 +167,7 @@ segs=$(dom_run "$NAME" 'cat /sys/block/xvdh/queue/max_segments' 30)
 
 # xvdi: writes that must reach the disk (FUA, done by barrier) through
 # indirect descriptors.
-st=$(xenbus_states_wait "$id" $XVDI "4 4" 30) || bad+="; xvdi: states '$st', not Connected"
+st=$(xenbus_connected "$id" vbd $XVDI 30) || bad+="; xvdi: states '$st', not Connected"
 lab_log "xvdi: write_cache, fua: $(dom_run "$NAME" 'cat /sys/block/xvdi/queue/write_cache /sys/block/xvdi/queue/fua' 30 | tr '\n' ' ')"
 out=$(dom_run "$NAME" 'fio --name=fua --filename=/dev/xvdi --offset=4M --size=2M --bs=128k --direct=1 --sync=1 \
 	--ioengine=psync --rw=write --verify=crc32c --do_verify=1 --verify_fatal=1 >/tmp/fua.txt 2>&1; rc=$?
