@@ -18,9 +18,9 @@ DOM0_RECIPE=1
 
 # Modules dom0 loads (their dependencies are added automatically).
 MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback
-	loop bridge 9p 9pnet_virtio virtio_pci virtio_blk virtio_console ext4 crc32c_generic"
+	loop bridge 9p 9pnet_virtio virtio_pci virtio_blk virtio_console ext4 crc32c_generic dm-delay"
 DOM0_PKGS="xen-utils-4.17 xenstore-utils kmod busybox mount e2fsprogs procps iproute2 bash
-	qemu-system-xen seabios"
+	qemu-system-xen seabios dmsetup"
 
 candidate() { apt-cache policy "$1" | sed -n 's/^ *Candidate: //p'; }
 KIMG=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
