@@ -91,10 +91,11 @@ guest_module_ramdisk() {
 blkpark_ramdisk() { guest_module_ramdisk blkpark; }
 
 # blkpark_arm NAME DEV SECTOR PAGES TAG: load blkpark in NAME (once per boot)
-# for a write of PAGES pages to DEV at SECTOR, each line "blkpark TAG", and
+# for a write of PAGES pages to DEV at SECTOR, each line "blkpark TAG" (a
+# discard of that range with BLKPARK_OP=discard), and
 # arm it for the next hibernation.  Prints the module's state before arming.
 blkpark_arm() {
-	dom_run "$1" "[ -d /sys/module/blkpark ] || insmod /lib/blkpark.ko path=$2 sector=$3 pages=$4 || exit 1
+	dom_run "$1" "[ -d /sys/module/blkpark ] || insmod /lib/blkpark.ko path=$2 sector=$3 pages=$4 ${BLKPARK_OP:+op=$BLKPARK_OP} || exit 1
 cd /sys/module/blkpark/parameters && echo -n $5 > tag && echo 1 > armed && cat state" 60
 }
 

@@ -2,6 +2,10 @@
 /*
  * blkpark: a write that waits in blk-mq across a hibernation.
  *
+ * With op=discard, a discard of the same range instead: held by a slow
+ * backend across Xen's own suspend, where the freeze_late callbacks also
+ * run, it stays in blkfront's shadow and is sent again after the resume.
+ *
  * Armed through /sys/module/blkpark/parameters/armed, the freeze_late
  * callback of a platform device has a kernel thread that the freezer
  * leaves running (a worker of system_unbound_wq) submit one write of
@@ -39,6 +43,9 @@ static char tag[32] = "0";
 module_param_string(tag, tag, sizeof(tag), 0644);
 static bool armed;
 module_param(armed, bool, 0644);
+/* "discard": a discard of the same range instead of the write. */
+static char *op = "write";
+module_param(op, charp, 0444);
 
 static char state[32] = "idle";
 module_param_string(state, state, sizeof(state), 0444);
@@ -57,8 +64,8 @@ static void blkpark_end_io(struct bio *bio)
 {
 	snprintf(state, sizeof(state), "done:%d",
 		 blk_status_to_errno(bio->bi_status));
-	pr_info("blkpark: write of %u pages at sector %llu ended: %s\n",
-		pages, sector, state);
+	pr_info("blkpark: %s of %u pages at sector %llu ended: %s\n",
+		op, pages, sector, state);
 	bio_put(bio);
 }
 
@@ -68,11 +75,16 @@ static void blkpark_submit(struct work_struct *work)
 	struct bio *bio;
 	unsigned int i;
 
-	bio = bio_alloc(file_bdev(bdev_file), pages, REQ_OP_WRITE, GFP_NOIO);
+	if (!strcmp(op, "discard")) {
+		bio = bio_alloc(file_bdev(bdev_file), 0, REQ_OP_DISCARD, GFP_NOIO);
+		bio->bi_iter.bi_size = pages * PAGE_SIZE;
+	} else {
+		bio = bio_alloc(file_bdev(bdev_file), pages, REQ_OP_WRITE, GFP_NOIO);
+		for (i = 0; i < pages; i++)
+			__bio_add_page(bio, park_pages[i], PAGE_SIZE, 0);
+	}
 	bio->bi_iter.bi_sector = sector;
 	bio->bi_end_io = blkpark_end_io;
-	for (i = 0; i < pages; i++)
-		__bio_add_page(bio, park_pages[i], PAGE_SIZE, 0);
 	WRITE_ONCE(park_task, current);
 	complete(&park_started);
 	submit_bio(bio);
@@ -110,8 +122,8 @@ static int blkpark_freeze_late(struct device *dev)
 	blkpark_fill_pages(tag);
 	reinit_completion(&park_started);
 	reinit_completion(&park_submitted);
-	pr_info("blkpark: submitting a write of %u pages at sector %llu of %s\n",
-		pages, sector, path);
+	pr_info("blkpark: submitting a %s of %u pages at sector %llu of %s\n",
+		op, pages, sector, path);
 	queue_work(system_unbound_wq, &park_work);
 	wait_for_completion(&park_started);
 	while (!completion_done(&park_submitted)) {
