@@ -349,6 +349,25 @@ dom_wall_offset() {
 	echo $((g - d))
 }
 
+# dom_balloon_kb NAME: "target current" of NAME's balloon, in KiB.
+dom_balloon_kb() {
+	dom_run "$1" 'd=/sys/devices/system/xen_memory/xen_memory0; echo $(cat $d/target_kb) $(cat $d/info/current_kb)' 30
+}
+
+# dom_balloon_settles NAME SECONDS [KIB [NOT]]: wait until NAME's balloon has
+# reached its target, and that target is KIB (if not empty) and not NOT (the
+# toolstack's new target reaches the guest through a xenstore watch).
+# Prints the memory it settled at, or where it stood.
+dom_balloon_settles() {
+	local end=$((SECONDS + $2)) t c
+	while read -r t c < <(dom_balloon_kb "$1"); [ "${t:-x}" != "${c:-y}" ] || [ "${t:-x}" != "${3:-$t}" ] ||
+		[ "${t:-x}" = "${4:-}" ]; do
+		[ $SECONDS -lt $end ] || { echo "target ${t:-?} KiB, current ${c:-?} KiB"; return 1; }
+		sleep 2
+	done
+	echo "$c KiB"
+}
+
 # dom_warnings NAME: the first lines of any warning, BUG or oops in NAME's
 # kernel log (empty when there is none).
 dom_warnings() { dom_run "$1" 'dmesg | grep -E -A3 "WARNING|BUG|Oops" | head -n 8' 30; }

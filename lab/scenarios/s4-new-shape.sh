@@ -78,30 +78,14 @@ data_ok "after the refused image"
 
 # 4. Ballooned down before the hibernation.  The balloon's pages are left
 # out of the image; the new domain has them populated.
-# balloon_kb: "target current" of the guest's balloon, in KiB.
-balloon_kb() {
-	dom_run "$NAME" 'd=/sys/devices/system/xen_memory/xen_memory0; echo $(cat $d/target_kb) $(cat $d/info/current_kb)' 30
-}
-# balloon_settles SECONDS [KIB [NOT]]: wait until the balloon has reached
-# its target, and that target is KIB (if not empty) and not NOT (the
-# toolstack's new target reaches the guest through a xenstore watch).
-balloon_settles() {
-	local end=$((SECONDS + $1)) t c
-	while read -r t c < <(balloon_kb); [ "${t:-x}" != "${c:-y}" ] || [ "${t:-x}" != "${2:-$t}" ] ||
-		[ "${t:-x}" = "${3:-}" ]; do
-		[ $SECONDS -lt $end ] || { echo "target ${t:-?} KiB, current ${c:-?} KiB"; return 1; }
-		sleep 2
-	done
-	echo "$c KiB"
-}
 files 4
-read -r full _ < <(balloon_kb)
+read -r full _ < <(dom_balloon_kb "$NAME")
 [ -n "$full" ] || fail "the guest has no balloon (/sys/devices/system/xen_memory)"
 dom0_run "xl mem-set $NAME $((full / 1024 - 128))m" > /dev/null || fail "xl mem-set failed"
-down=$(balloon_settles 120 "" "$full") || fail "the balloon did not shrink to the target xl mem-set gave: $down"
+down=$(dom_balloon_settles "$NAME" 120 "" "$full") || fail "the balloon did not shrink to the target xl mem-set gave: $down"
 dom_hibernate_and_restore "$NAME" >/dev/null || fail "restore of a ballooned guest failed: $HIB_FAIL"
 # The new domain is configured as the first one was before xl mem-set.
-up=$(balloon_settles 120 "$full") ||
+up=$(dom_balloon_settles "$NAME" 120 "$full") ||
 	fail "after the restore into a new domain the balloon did not grow back to $full KiB: $up (ballooned down to $down before the hibernation)"
 data_ok "ballooned down by 128 MiB"
 lab_log "4: ballooned from $full KiB to $down, restored as domid $DOM_ID: balloon at $up, data verified"
