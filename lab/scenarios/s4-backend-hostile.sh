@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # s4-backend-hostile: the backends a restored image reconnects to announce
 # values a compromised or broken backend could write.  A PVH guest of 384
-# MiB with two vCPUs and six small disks next to its own three hibernates.  The new
+# MiB with two vCPUs and seven small disks next to its own three hibernates.  The new
 # domain is paused at its loading kernel's first "Image loading progress"
 # line (the loading kernel is done with the devices): then each of xvdd,
-# xvde, xvdf, xvdg and xvdi is pointed at a copy of its backend's xenstore
+# xvde, xvdf, xvdg, xvdi and xvdj is pointed at a copy of its backend's xenstore
 # directory, which a dom0 job fills with the real backend's keys, then one
 # hostile value, once the real backend has connected to the image
 # kernel's rings, and only then says Connected; xvdh's real backend gets
@@ -22,6 +22,9 @@
 #   xvdi  feature-barrier 1 without feature-flush-cache (FUA by barrier)
 #         and indirect descriptors           works: 128 KiB O_SYNC writes
 #                                            verify
+#   xvdj  neither feature-flush-cache nor feature-barrier (flushes no
+#         longer offered)                    works as a write-through
+#                                            disk without FUA
 #   vif 0 multi-queue-max-queues 0          works with one queue
 #   vif 1 mac "zz:zz" (the toolstack's key)  given up and unregistered
 # Pass: each refused disk is Closed at both ends and stays so, and I/O to
@@ -30,7 +33,7 @@
 # lab-min-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=hostile
-XVDD=51760 XVDE=51776 XVDF=51792 XVDG=51808 XVDH=51824 XVDI=51840
+XVDD=51760 XVDE=51776 XVDF=51792 XVDG=51808 XVDH=51824 XVDI=51840 XVDJ=51856
 lab_boot
 # Two rings for xvdh's frontend: the backends offer as many.
 orig_queues=$(dom0_run 'cat /sys/module/xen_blkback/parameters/max_queues') || fail "dom0 has no xen_blkback max_queues"
@@ -46,12 +49,13 @@ xvde e.img
 xvdf f.img
 xvdg g.img
 xvdh h.img
-xvdi i.img"
+xvdi i.img
+xvdj j.img"
 # shellcheck disable=SC2034 # for dom_create
 DOM_MAKE_DISKS="rm -f ./*.img && truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&
 	cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img &&
-	for d in d e f g h i; do truncate -s 16M \$d.img || exit 1; done"
-# Nine disks of two rings each, every ring with its persistent grants'
+	for d in d e f g h i j; do truncate -s 16M \$d.img || exit 1; done"
+# Ten disks of two rings each, every ring with its persistent grants'
 # pages: 384 MiB leave the image room.
 DOM_MEM=384 dom_create "$NAME" 2 "vif = [ 'bridge=xenbr0,mac=00:16:3e:5a:00:02,type=vif', 'bridge=xenbr0,mac=00:16:3e:5a:00:08,type=vif' ]" ||
 	fail "$NAME did not become ready"
@@ -105,7 +109,8 @@ PLAN="$XVDD sectors=0
 $XVDE sectors=18446744073709551615
 $XVDF sector-size=1048576
 $XVDG sectors=many
-$XVDI feature-barrier=1 feature-flush-cache=0"
+$XVDI feature-barrier=1 feature-flush-cache=0
+$XVDJ feature-barrier=0 feature-flush-cache=0"
 while_loading() {
 	local id dev kv cmd=
 	id=$(dom_id "$1") || return 1
@@ -123,12 +128,14 @@ while_loading() {
 }
 
 # Data on the disks that must keep working.
-for d in h i; do
+for d in h i j; do
 	dom_run "$NAME" "dd if=/dev/urandom of=/tmp/$d.pat bs=128k count=8 2>/dev/null &&
 		dd if=/tmp/$d.pat of=/dev/xvd$d bs=128k oflag=direct 2>/dev/null" 60 ||
 		fail "writing the pattern to xvd$d failed"
 done
 
+dom_run "$NAME" "echo \$(cat /sys/block/xvdj/queue/write_cache /sys/block/xvdj/queue/fua) '' > /tmp/xvdj.cache" 30 ||
+	fail "cannot read xvdj's cache mode"
 HIB_WHILE_LOADING=while_loading hib_cycle "$NAME" || fail "hibernation failed: $HIB_FAIL"
 id=$(dom_id "$NAME")
 lab_log "off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create, domid $id"
@@ -173,7 +180,14 @@ out=$(dom_run "$NAME" 'fio --name=fua --filename=/dev/xvdi --offset=4M --size=2M
 	--ioengine=psync --rw=write --verify=crc32c --do_verify=1 --verify_fatal=1 >/tmp/fua.txt 2>&1; rc=$?
 	grep -E "err=|verify" /tmp/fua.txt | head -n 3; exit $rc' 120) ||
 	bad+="; xvdi: 128 KiB O_DIRECT|O_SYNC writes failed or hung: $out"
-for d in h i; do
+# xvdj: no flushes on offer any more: a write-through disk without FUA
+# (it kept the write cache and FUA of the backend that took the image).
+st=$(xenbus_connected "$id" vbd $XVDJ 30) || bad+="; xvdj: states '$st', not Connected"
+got=$(dom_run "$NAME" 'cat /sys/block/xvdj/queue/write_cache /sys/block/xvdj/queue/fua' 30 | tr '\n' ' ')
+[ "$got" = "write through 0 " ] || bad+="; xvdj: write_cache and fua '$got', want 'write through 0'"
+before=$(dom_run "$NAME" 'cat /tmp/xvdj.cache' 30)
+[ "$before" = "write back 1 " ] || [ "$before" = "write back 0 " ] || bad+="; xvdj before the hibernation: '$before', want a write-back cache"
+for d in h i j; do
 	sum=$(dom_run "$NAME" "a=\$(md5sum < /tmp/$d.pat) && b=\$(dd if=/dev/xvd$d bs=128k count=8 iflag=direct 2>/dev/null | md5sum) &&
 		[ \"\$a\" = \"\$b\" ] && echo same" 60)
 	[ "$sum" = same ] || bad+="; xvd$d does not read back what was written ('$sum')"
@@ -197,5 +211,5 @@ for dev in $XVDD $XVDE $XVDF $XVDG; do
 done
 w=$(dom_warnings "$NAME") && [ -z "$w" ] || bad+="; the guest warned: $w"
 [ -z "$bad" ] || fail "${bad#; }"
-lab_log "xvdd, xvde, xvdf, xvdg refused and Closed; xvdh capped, xvdi FUA by barrier: data verified; the vif offered no queue answers"
+lab_log "xvdd, xvde, xvdf, xvdg refused and Closed; xvdh capped, xvdi FUA by barrier, xvdj write-through: data verified; the vif offered no queue answers"
 dom_destroy "$NAME"
