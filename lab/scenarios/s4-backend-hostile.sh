@@ -88,11 +88,13 @@ point)
 	xenstore-chmod -r /local/domain/0/hostile n0 "r$id" &&
 	xenstore-write "$fe/backend" "$fake" ;;
 connect)
+	# Six of these poll at once in a dom0 where each xenstore-read is a
+	# fork: slowly, so that they leave dom0 to the backends.
 	i=0
 	until [ "$(xenstore-read "$fe/state")" = 3 ] && [ "$(xenstore-read "$real/state")" = 4 ]; do
 		i=$((i + 1))
-		[ $i -lt 1200 ] || { echo "timeout: frontend $(xenstore-read "$fe/state"), backend $(xenstore-read "$real/state")"; exit 1; }
-		sleep 0.1
+		[ $i -lt 300 ] || { echo "timeout: frontend $(xenstore-read "$fe/state"), backend $(xenstore-read "$real/state")"; exit 1; }
+		sleep 0.5
 	done
 	copy
 	for kv; do xenstore-write "$fake/${kv%%=*}" "${kv#*=}" || exit 1; done
@@ -142,7 +144,7 @@ lab_log "off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create, domid 
 
 # The dom0 jobs connected every copy (or say why not).
 while read -r dev kv; do
-	out=$(dom0_run -t 30 "for i in \$(seq 60); do grep -q . /scratch/$NAME/connect.$dev && break; sleep 1; done; cat /scratch/$NAME/connect.$dev")
+	out=$(dom0_run -t 200 "for i in \$(seq 180); do grep -q . /scratch/$NAME/connect.$dev && break; sleep 1; done; cat /scratch/$NAME/connect.$dev")
 	[ "$out" = connected ] || fail "the hostile backend of vbd $dev did not connect: $out"
 done <<< "$PLAN"
 
