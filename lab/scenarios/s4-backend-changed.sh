@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# s4-backend-changed: the disks' backends offer other features, and two
-# disks another size, when the image is restored, all at once.  A PVH guest
-# of 384 MiB with two vCPUs, booted with
+# s4-backend-changed: the backends of the disks and the vif offer other
+# features, and two disks another size, when the image is restored, all at
+# once.  A PVH guest of 384 MiB with two vCPUs and a vif, booted with
 # xen_blkfront.max_ring_page_order=1, uses two rings of two pages,
 # persistent grants, discard and 32 segments on xvda,
 # with a fio write+verify loop running on it across the hibernation.  While
@@ -10,13 +10,16 @@
 # MiB and xvde one of its file shrunk from 32 to 16 MiB.  The new domain's loading kernel connects to what is there
 # then; with that kernel paused at its first "Image loading progress"
 # line, xvda's backend offers one ring of one page and 16 segments, so
-# the restored kernel chooses less than the loading kernel did.  Pass:
+# the restored kernel chooses less than the loading kernel did, and the
+# vif's backend no longer offers scatter-gather or TCP segmentation
+# offload.  Pass:
 # xvda is Connected with one ring, one page (neither ring-page-order nor
 # multi-queue-num-queues left in its directory), no persistent grants, no
 # discard and 16 segments, and the fio loop goes on with no error; xvdd
 # has its new size and reads back what it held; xvde is refused as a disk
-# that shrank, Closed at both ends; xvda's pattern and xvdc's files verify;
-# no warning, BUG or oops.
+# that shrank, Closed at both ends; the vif goes on without scatter-gather
+# and TSO (both on before) and dom0 answers over it; xvda's pattern and
+# xvdc's files verify; no warning, BUG or oops.
 # lab-min-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=changed
@@ -37,8 +40,11 @@ xvde shrink.img"
 # shellcheck disable=SC2034 # for dom_create
 DOM_MAKE_DISKS="rm -f ./*.img && truncate -s ${DOM_DATA_MB}M data.img && truncate -s ${DOM_SWAP_MB}M swap.img &&
 	cp --sparse=always /lab/images/ext4-${DOM_EXT4_MB}M.img ext4.img && truncate -s 32M grow.img shrink.img"
-DOM_CMDLINE_EXTRA="${DOM_CMDLINE_EXTRA:-} xen_blkfront.max_ring_page_order=1" DOM_MEM=384 dom_create "$NAME" 2 ||
+DOM_CMDLINE_EXTRA="${DOM_CMDLINE_EXTRA:-} xen_blkfront.max_ring_page_order=1" DOM_MEM=384 dom_create "$NAME" 2 "$(net_vif)" ||
 	fail "$NAME did not become ready"
+net_up "$NAME" >/dev/null || fail "no ping answer from dom0 over the vif"
+offloads=$(dom_run "$NAME" "netfeat $NET_IF" 30)
+[ "$offloads" = "sg 1 tso 1" ] || fail "the vif before the hibernation: '$offloads', want scatter-gather and TSO on"
 fio_write "$NAME" 32M >/dev/null || fail "writing xvda's fio pattern failed"
 ext4_add_file "$NAME" before || fail "writing to the ext4 on xvdc failed"
 xvdd_sum() { dom_run "$NAME" 'dd if=/dev/xvdd bs=1M count=1 iflag=direct 2>/dev/null | md5sum' 60; }
@@ -76,6 +82,9 @@ while_loading() {
 	for kv in max-ring-page-order=0 multi-queue-max-queues=1 feature-max-indirect-segments=16; do
 		cmd+="xenstore-write /local/domain/0/backend/vbd/$id/$XVDA/${kv%=*} ${kv#*=} && "
 	done
+	for kv in feature-sg=0 feature-gso-tcpv4=0 feature-gso-tcpv6=0; do
+		cmd+="xenstore-write /local/domain/0/backend/vif/$id/0/${kv%=*} ${kv#*=} && "
+	done
 	dom0_run -t 30 "$cmd true" >/dev/null
 }
 HIB_WHILE_OFF="echo N > $PARAMS/feature_persistent && cd /scratch/$NAME &&
@@ -108,9 +117,12 @@ said=$(dom_run "$NAME" "dmesg | grep -E 'vbd-$XVDE: .*shrank from 65536 to 32768
 [ -n "$said" ] || bad+="; xvde: no message that it shrank from 65536 to 32768 sectors"
 st=$(xenbus_states_wait "$id" vbd $XVDE "6 6" 30) || bad+="; xvde: states '$st', not Closed (6 6)"
 
+offloads=$(dom_run "$NAME" "netfeat $NET_IF" 30)
+[ "$offloads" = "sg 0 tso 0" ] || bad+="; the vif after the restore: '$offloads', want scatter-gather and TSO off"
+net_ping_gap "$NAME" >/dev/null || bad+="; no ping answer from dom0 within 60 s over the vif"
 FIO_TIMEOUT=120 fio_verify "$NAME" 32M >/dev/null || bad+="; xvda's fio pattern does not verify"
 ext4_check_files "$NAME" || bad+="; the ext4 files on xvdc changed (or no answer)"
 w=$(dom_warnings "$NAME") && [ -z "$w" ] || bad+="; the guest warned: $w"
 [ -z "$bad" ] || fail "${bad#; }"
-lab_log "xvda follows the new backend with the fio loop at $out; xvdd grew; xvde refused"
+lab_log "xvda follows the new backend with the fio loop at $out; xvdd grew; xvde refused; the vif without offloads answers"
 dom_destroy "$NAME"
