@@ -43,11 +43,14 @@ DOM_MAKE_DISKS="$slow_cleanup; modprobe dm-delay && rm -f ./*.img xvdd.dev && tr
 	$DM create $SLOW --table \"0 131072 delay \$(cat lo) 0 0\" && $DM mknodes $SLOW &&
 	ln -s /dev/mapper/$SLOW xvdd.dev && [ -b xvdd.dev ]"
 
-# slow_delay MS: every I/O to xvdd's backing device now takes MS ms.
-# Suspending the target first lets the I/O it holds go.
+# slow_delay_cmd MS: the dom0 command after which every I/O to xvdd's
+# backing device takes MS ms.  Suspending the target first lets the I/O it
+# holds go.
+slow_delay_cmd() {
+	echo "cd /scratch/$NAME && $DM suspend $SLOW && $DM reload $SLOW --table \"0 131072 delay \$(cat lo) 0 $1\" && $DM resume $SLOW"
+}
 slow_delay() {
-	dom0_run -t 60 "cd /scratch/$NAME && $DM suspend $SLOW && $DM reload $SLOW --table \"0 131072 delay \$(cat lo) 0 $1\" &&
-		$DM resume $SLOW && $DM table $SLOW" >/dev/null || fail "cannot set xvdd's delay to $1 ms"
+	dom0_run -t 60 "$(slow_delay_cmd "$1")" >/dev/null || fail "cannot set xvdd's delay to $1 ms"
 	lab_log "xvdd: every I/O delayed $1 ms"
 }
 
@@ -98,8 +101,7 @@ writer_start >/dev/null || fail "the writer on xvdd did not start"
 
 # Case 1: 2 s per I/O, below the freeze's bound.
 slow_delay 2000
-HIB_CMD="$SAVE_INFLIGHT; $_HIB_ECHO_DISK" HIB_WHILE_OFF="cd /scratch/$NAME && $DM suspend $SLOW &&
-	$DM reload $SLOW --table \"0 131072 delay \$(cat lo) 0 0\" && $DM resume $SLOW" \
+HIB_CMD="$SAVE_INFLIGHT; $_HIB_ECHO_DISK" HIB_WHILE_OFF=$(slow_delay_cmd 0) \
 	hib_cycle "$NAME" 'recover_writer >/dev/null && slow_delay 2000' || fail "case 1 (2 s per I/O): hibernation failed: $HIB_FAIL"
 lab_log "case 1: off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create, domid $(dom_id "$NAME")"
 writes_in_flight_at_hibernation "case 1"
