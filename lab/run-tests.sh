@@ -145,6 +145,19 @@ oops_text() { tr -d '\r' | awk '/Oops: |BUG: / && !n && blocks++ < 3 { n = 60 } 
 # "<guest log>: <line>".
 guest_oops_text() { each_guest_log "$1" ': ' oops_text; }
 
+# oops_calls < console text: for each of its first three "Oops:" lines, the
+# first eight reliable frames of the trace after it, callee first, on one
+# line: a CI log keeps the TAP output only, not the guest's console.
+oops_calls() {
+	tr -d '\r' | awk '
+	/Oops: / { if (f != "") print f; f = (++n <= 3) ? "calls:" : ""; k = 0; next }
+	f != "" && k < 8 {
+		l = $0; sub(/^(\[[^]]*\] *)+/, "", l); sub(/^ +/, "", l)
+		if (l ~ /^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[^]]*\])?$/) { sub(/\/.*/, "", l); f = f " " l; k++ }
+	}
+	END { if (f != "") print f }'
+}
+
 # Leave no domU behind for the next scenario.
 destroy_domus() {
 	DOM0_QUIET=1 dom0_run -t 120 'for d in $(xl list | awk "NR > 2 { print \$1 }"); do xl destroy "$d"; done; true' >/dev/null 2>&1
@@ -256,6 +269,7 @@ for n in "${names[@]}"; do
 		# with interrupts off), and its text, kept in the summary too: a
 		# CI clone's logs do not outlive it.
 		guest_oopses "$LAB_SCEN_LOG" | sed "s/^/$n oops /" | tee -a "$summary" | sed 's/^/# guest /'
+		each_guest_log "$LAB_SCEN_LOG" ' ' oops_calls | sed 's/^/# guest /'
 		guest_oops_text "$LAB_SCEN_LOG" | sed "s/^/$n oops-text /" >> "$summary"
 		{
 			echo "scenario output (last 40 lines): $LAB_SCEN_LOG/scenario.log"

@@ -213,9 +213,10 @@ rig_faults_all_rigs() {
 # guest_oops_lines < console text: one line per oops or BUG a guest kernel
 # printed, "<what> <rip> <code> <eflags> <irq>": what the kernel said it
 # was ("int3", "general-protection", "BUG"; a "BUG:" line that only
-# announces the "Oops:" after it, as "stack guard page was hit" does, is
-# that oops), its RIP line's symbol+offset, the code byte just before RIP,
-# which for an int3 trap is the breakpoint itself (anything but cc there
+# announces the "Oops:" after it, as "stack guard page was hit" or a page
+# fault's "BUG:" and "#PF:" lines do, is that oops), its RIP line's
+# symbol+offset, the code byte just before RIP, which for an int3 trap is
+# the breakpoint itself (anything but cc there
 # means memory no longer held the int3 the CPU ran), the flags of the
 # exception frame ("?" for what is missing), and "masked-<entry>" when its
 # trace shows an interrupt taken at the first instruction of the interrupt
@@ -225,7 +226,7 @@ guest_oops_lines() {
 	awk '
 	function flush() {
 		if (what) print what, rip, before, flags, (irq == "" ? "-" : irq)
-		what = ""; irq = ""; last = ""; pending = ""
+		what = ""; irq = ""; last = ""; pending = ""; pf = 0
 	}
 	# An IDT entry that only a maskable interrupt reaches.
 	function irq_entry(f) { return f ~ /^asm_(sysvec_[a-z0-9_]+|common_interrupt|spurious_interrupt)$/ }
@@ -236,11 +237,14 @@ guest_oops_lines() {
 	}
 	{ sub(/\r$/, ""); line = $0; sub(/^(\[[^]]*\] *)+/, "", line); sub(/^ +/, "", line) }
 	/Oops: |BUG: / {
-		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/(:|, probably).*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s)
-		if (what && bug && rip == "?" && /Oops: / && s != "" && index(what, s)) { what = s; bug = 0; next }
+		s = $0; sub(/.*(Oops|BUG): +/, "", s); sub(/(:|, probably|, address).*/, "", s); gsub(/[ ,]+/, "-", s); sub(/-$/, "", s)
+		if (what && bug && rip == "?" && /Oops: / && (pf || (s != "" && index(what, s)))) { if (!pf) what = s; bug = 0; pf = 0; next }
 		flush()
 		what = s; bug = /BUG: /; rip = "?"; before = "?"; flags = "?"; next
 	}
+	# x86 announces a kernel page fault by "BUG: <kind>, address: ..."
+	# and "#PF: ..." lines; its "Oops:" line follows.
+	what && bug && rip == "?" && /#PF: / { pf = 1; next }
 	what && /---\[ end trace|Kernel panic/ { flush(); next }
 	what && /RIP: [0-9a-f]+:/ {
 		s = $0; sub(/.*RIP: [0-9a-f]+:/, "", s); sub(/[ \r].*/, "", s)

@@ -128,6 +128,29 @@ got=$(rig_oopses <<< "$df") || fail "a double fault with flags no CPU writes not
 ! { echo "$df"; sed -n 10,12p <<< "$oopses"; } | rig_oopses >/dev/null ||
 	fail "a GP fault beside a double fault of the rig's taken for the rig's"
 lab_log "rig oops: $got; not with flags a CPU writes, nor beside a GP fault"
+# A page fault is announced by a "BUG:" line and "#PF:" lines before its
+# "Oops:": one oops, judged by its frame.  A NULL maple tree in
+# mtree_load() with flags no CPU writes (a Debian guest under fio at its
+# first boot, CI of 2026-12-06) is the rig's; with flags a CPU writes not.
+pf=$(cat <<'EOT'
+[   66.120201] BUG: kernel NULL pointer dereference, address: 0000000000000008
+[   66.120480] #PF: supervisor read access in kernel mode
+[   66.120612] #PF: error_code(0x0000) - not-present page
+[   66.120733] PGD 0 P4D 0
+[   66.120801] Oops: Oops: 0000 [#1] PREEMPT SMP NOPTI
+[   66.120950] CPU: 0 UID: 0 PID: 912 Comm: fio Not tainted 6.12.117+xh-cloud-amd64 #1
+[   66.121203] RIP: 0010:mtree_load+0x8d/0x2a0
+[   66.121330] Code: 44 24 30 ff ff ff ff 48 8b 44 24 08 c6 44 24 44 00 <48> 8b 40 08 48 89 c2 83 e2 03
+[   66.121590] RSP: 0018:ffffc90000003e30 EFLAGS: 03f41446
+EOT
+)
+got=$(guest_oops_lines <<< "$pf")
+[ "$got" = 'kernel-NULL-pointer-dereference mtree_load+0x8d/0x2a0 00 03f41446 -' ] || fail "page fault oops lines: '$got'"
+got=$(rig_oopses <<< "$pf") || fail "a page fault with flags no CPU writes not taken for the rig's"
+[ "$got" = "oops:kernel-NULL-pointer-dereference:mtree_load+0x8d/0x2a0:eflags-03f41446" ] || fail "rig oops signature '$got'"
+! sed 's/EFLAGS: 03f41446/EFLAGS: 00010046/' <<< "$pf" | rig_oopses >/dev/null ||
+	fail "a page fault with flags a CPU writes taken for the rig's"
+lab_log "rig oops: $got (BUG and Oops lines one oops); not with flags a CPU writes"
 # In a restored kernel only such a frame is the rig's, not an int3 over a
 # patched byte (a restore could run one through its own bug).
 rig_oopses_any_kernel <<< "$got" || fail "a frame no CPU writes not taken for the rig's in a restored kernel"
