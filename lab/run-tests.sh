@@ -13,8 +13,8 @@
 #
 # LAB_DEADLINE (epoch seconds): skip, as "# SKIP", the scenarios that would
 # start less than LAB_MIN_SCENARIO_S (150) seconds before it, or less than
-# the N of a "# lab-min-s: N" line in the scenario (about twice its longest
-# run, for those that take longer); one that the deadline stops before its
+# the N of a "# lab-min-s: N" line in the scenario (its longest run with a
+# margin, for those that take longer); one that the deadline stops before its
 # own time limit is reported as skipped too.
 #
 # Logs: build/lab/logs/<scenario>/ (steps.log, scenario.log, serial.log and

@@ -17,7 +17,7 @@
 # attached without discard: the discard, sent again after the restore,
 # fails in the guest and never reaches the new backend; xvdd no longer
 # announces discard; the rest as above.
-# lab-min-s: 450
+# lab-min-s: 360
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=slow
 TIMEOUT=5

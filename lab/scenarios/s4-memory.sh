@@ -22,7 +22,7 @@
 # new targets when the hibernation began, and the restored kernel gave
 # back the balloon's pages the new domain had populated; xvda's pattern and
 # xvdc's files verify after each; no warning, BUG or oops.
-# lab-min-s: 600
+# lab-min-s: 540
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=memory
 MEM=512
