@@ -4,16 +4,24 @@
 SHELL := /bin/bash
 export BUILD ?= $(CURDIR)/build
 export XH_CACHE ?= /var/cache/xen-hibernation
+# The base of the series (kernel/bases/$(BASE).pin): the primary one's tree is
+# build/linux and its series patches/; another's build/$(BASE)/linux and
+# patches/$(BASE)/.
+PRIMARY_BASE := $(shell cat kernel/bases/primary)
+export BASE ?= $(PRIMARY_BASE)
+LINUX_TREE := $(BUILD)$(if $(filter-out $(PRIMARY_BASE),$(BASE)),/$(BASE))/linux
 
-.PHONY: all deps tree export mail kernel deb check check-series kunit lab lab-test demo soak kaslr bench rig-health history clean help
+.PHONY: all deps tree export pin mail kernel deb check check-series kunit lab lab-test demo soak kaslr bench rig-health history clean help
 
 all: help
 
 help:
 	@echo "make demo          build the guest kernel, boot the Xen lab, hibernate a guest under I/O, report"
 	@echo "make check         every test (series hygiene, KUnit, lab scenarios); ends 'N passed, N failed'"
-	@echo "make tree          build/linux = Debian base + patches/ as commits"
-	@echo "make export        write patches/ back from build/linux"
+	@echo "make tree [BASE=$(PRIMARY_BASE)|mainline|6.1]  build/linux = Debian base + patches/ as commits"
+	@echo "                   (another base than $(PRIMARY_BASE): build/BASE/linux, patches/BASE/)"
+	@echo "make export [BASE=...]  write patches/ back from build/linux"
+	@echo "make pin BASE=...  move kernel/bases/BASE.pin to the newest kernel Debian publishes for it"
 	@echo "make mail [MAIL_FROM='Name <addr>'] [MAIL_VERSION=N]  the series as sets to send, one per tree (build/mail)"
 	@echo "make kernel        build the lab guest kernel (build/obj/guest)"
 	@echo "make deb           the series' kernel as Debian packages, Debian's cloud config (build/deb)"
@@ -35,23 +43,26 @@ tree: deps
 export:
 	@scripts/export.sh
 
-mail: $(BUILD)/linux/.git/xh-base-version
+pin: deps
+	@scripts/pin.sh
+
+mail: $(LINUX_TREE)/.git/xh-base-version
 	@scripts/mail.sh
 
-$(BUILD)/linux/.git/xh-base-version:
+$(LINUX_TREE)/.git/xh-base-version:
 	@scripts/deps.sh
 	@scripts/tree.sh
 
-kernel: $(BUILD)/linux/.git/xh-base-version
+kernel: $(LINUX_TREE)/.git/xh-base-version
 	@scripts/kernel.sh guest
 
-deb: $(BUILD)/linux/.git/xh-base-version
+deb: $(LINUX_TREE)/.git/xh-base-version
 	@scripts/deb.sh
 
-check-series: $(BUILD)/linux/.git/xh-base-version
+check-series: $(LINUX_TREE)/.git/xh-base-version
 	@scripts/check-series.sh
 
-kunit: $(BUILD)/linux/.git/xh-base-version
+kunit: $(LINUX_TREE)/.git/xh-base-version
 	@scripts/kunit.sh
 
 lab-test: kernel

@@ -29,12 +29,12 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PATCHES=${PATCHES:-$TOP/patches}
+PATCHES=${PATCHES:-$SERIES}
 CHECKS=${CHECKS:-applies build w1 sparse checkpatch kerneldoc wording arm64 clang variants}
 KMAKE=${KMAKE:-make}	# the make that collects warnings (a self-test replaces it)
 incomplete=	# flags (W=1, C=2) whose warnings at base could not be collected
 NOTES=${NOTES:-$TOP/scripts/checkpatch-notes}
-CK=$BUILD/check
+CK=$BASE_BUILD/check
 WT=$CK/linux
 LOGS=$CK/logs
 export CCACHE_BASEDIR=$BUILD
@@ -343,7 +343,7 @@ main() {
 	done
 	if [ "$failed" -eq 0 ]; then
 		# The planted-defect tests start from here.
-		[ "$PATCHES" = "$TOP/patches" ] && git -C "$WT" update-ref refs/check/series HEAD
+		[ "$PATCHES" = "$SERIES" ] && git -C "$WT" update-ref refs/check/series HEAD
 		series_checks
 	fi
 	echo "1..$n"

@@ -24,8 +24,8 @@ version=$(pin VERSION)
 abi=${version%%-*}+deb12
 flavour=cloud-amd64
 pkg=linux-image-$abi-$flavour-unsigned
-obj=$BUILD/obj/debian
-out=$BUILD/deb
+obj=$BASE_BUILD/obj/debian
+out=$BASE_BUILD/deb
 modules=${DEB_MODULES-$TOP/kernel/configs/debian-guest.lsmod}
 [ -f "$LINUX/Makefile" ] || die "no kernel tree in $LINUX; run 'make tree' first"
 need_space 8 "$BUILD"
@@ -82,12 +82,12 @@ if [ -n "$key" ] && ls "$cache/$key"/linux-image-*.deb > /dev/null 2>&1; then
 fi
 
 t0=$SECONDS
-rm -f "$BUILD"/obj/*.deb "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
+rm -f "$BASE_BUILD"/obj/*.deb "$BASE_BUILD"/obj/*.buildinfo "$BASE_BUILD"/obj/*.changes
 make "${mk[@]}" -j"$JOBS" DEB_BUILD_PROFILES="$profiles" \
 	LOCALVERSION= KDEB_PKGVERSION="$version+xh" bindeb-pkg > "$obj/build.log" 2>&1 ||
 	{ tail -n 40 "$obj/build.log" >&2; die "bindeb-pkg failed (log: $obj/build.log)"; }
-mv "$BUILD"/obj/*.deb "$out/"
-rm -f "$BUILD"/obj/*.buildinfo "$BUILD"/obj/*.changes
+mv "$BASE_BUILD"/obj/*.deb "$out/"
+rm -f "$BASE_BUILD"/obj/*.buildinfo "$BASE_BUILD"/obj/*.changes
 if [ -n "$key" ]; then
 	# Published whole or not at all, one run at a time (clones share the
 	# cache); the packages of the three inputs used last are kept.

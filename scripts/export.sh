@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make export: write patches/ from base..HEAD of build/linux.
+# make export: write patches/ from base..HEAD of build/linux (for BASE=NAME
+# other than the primary base: patches/NAME/ from build/NAME/linux).
 #
 # Deterministic: no commit ids (--zero-commit), no version signature, names
 # from the subjects.  The cover letter is kept by hand in
@@ -8,8 +9,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=${OUT:-$TOP/patches}
-cover=$TOP/patches/0000-cover-letter.patch
+out=${OUT:-$SERIES}
+cover=$SERIES/0000-cover-letter.patch
 marker='-- shortlog --'
 
 git -C "$LINUX" rev-parse -q --verify base >/dev/null || die "no base in $LINUX; run 'make tree' first"

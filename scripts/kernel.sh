@@ -12,7 +12,7 @@ set -euo pipefail
 
 name=${1:-guest}
 shift || true
-obj=${OBJ:-$BUILD/obj/$name}
+obj=${OBJ:-$BASE_BUILD/obj/$name}
 base_frag=${CONFIGS:-$TOP/kernel/configs/xen-guest.config}
 [ -f "$LINUX/Makefile" ] || die "no kernel tree in $LINUX; run 'make tree' first"
 mkdir -p "$obj" "$CCACHE_DIR"

@@ -5,7 +5,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=$BUILD/kunit
+out=$BASE_BUILD/kunit
 mkdir -p "$out" "$CCACHE_DIR"
 export CCACHE_BASEDIR=$BUILD
 cfg=$LINUX/drivers/xen/.kunitconfig

@@ -3,7 +3,21 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-LINUX=${LINUX:-$BUILD/linux}
+# The kernel the series is carried on: kernel/bases/$BASE.pin names its
+# Debian source package.  The primary base's series is patches/ and its
+# trees are under build/; another base's series is patches/$BASE/ and its
+# trees are under build/$BASE/.  kernel/bases/primary names the primary one.
+PRIMARY_BASE=$(cat "$TOP/kernel/bases/primary")
+BASE=${BASE:-$PRIMARY_BASE}
+PIN=$TOP/kernel/bases/$BASE.pin
+if [ "$BASE" = "$PRIMARY_BASE" ]; then
+	SERIES=$TOP/patches
+	BASE_BUILD=$BUILD
+else
+	SERIES=$TOP/patches/$BASE
+	BASE_BUILD=$BUILD/$BASE
+fi
+LINUX=${LINUX:-$BASE_BUILD/linux}
 # Downloads and ccache live outside the clone so a fresh clone on the same
 # machine (CI) starts warm.  Nothing in here is needed for correctness.
 XH_CACHE=${XH_CACHE:-/var/cache/xen-hibernation}
@@ -16,8 +30,51 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
-# Value of KEY in kernel/base.pin.
-pin() { sed -n "s/^$1=//p" "$TOP/kernel/base.pin"; }
+# The names of the bases, one per kernel/bases/*.pin.
+bases() {
+	local f
+	for f in "$TOP"/kernel/bases/*.pin; do f=${f##*/}; printf '%s\n' "${f%.pin}"; done
+}
+
+# Value of KEY in the base's pin, kernel/bases/$BASE.pin.
+pin() {
+	[ -f "$PIN" ] || die "no base named '$BASE'; the bases: $(bases | tr '\n' ' ')"
+	sed -n "s/^$1=//p" "$PIN"
+}
+
+# apt_source SOURCE COMMAND ARG...: apt-get or apt-cache (COMMAND) with the
+# one apt source line SOURCE ("deb URI SUITE main") and nothing else, its
+# lists kept in $XH_CACHE/apt: a suite the machine does not use (experimental,
+# say) serves this download alone, with apt's signature checks, and nothing
+# is added to the machine's own sources.
+apt_source() {
+	local source=$1 cmd=$2 dir
+	dir=$XH_CACHE/apt/$(printf '%s' "$source" | sha256sum | cut -c1-12)
+	shift 2
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	printf '%s\n' "$source" > "$dir/sources.list"
+	"$cmd" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" "$@"
+}
+
+# fetch_base SOURCE PACKAGE VERSION: the path of the kernel tarball that
+# Debian's PACKAGE (linux-source-X.Y) of VERSION holds, downloaded from the
+# apt source SOURCE into $XH_CACHE/dl unless it is there already.
+fetch_base() {
+	local source=$1 package=$2 v=$3 dl=$XH_CACHE/dl deb tar
+	tar=$dl/$package-$v.tar.xz
+	if [ ! -s "$tar" ]; then
+		need_space 1 "$dl"
+		apt_source "$source" apt-get -q update >&2 || return 1
+		deb=$(cd "$dl" && apt_source "$source" apt-get download "$package=$v" >&2 &&
+			ls -t "${package}_"*.deb | head -n 1) || return 1
+		dpkg-deb --fsys-tarfile "$dl/$deb" |
+			tar -xO "./usr/src/$package.tar.xz" > "$tar.tmp"
+		mv "$tar.tmp" "$tar"
+		rm -f "$dl/$deb"
+	fi
+	printf '%s\n' "$tar"
+}
 
 # Fail early with a clear message when fewer than $1 GiB are free under $2.
 need_space() {
@@ -28,10 +85,10 @@ need_space() {
 		die "only ${avail} GiB free under $dir, need ${gib} GiB; free some space or set BUILD= elsewhere"
 }
 
-# series_patches [DIR]: the numbered patches of the series in DIR (patches/),
+# series_patches [DIR]: the numbered patches of the series in DIR ($SERIES),
 # in the order of its series file, without the cover letter.
 series_patches() {
-	local dir=${1:-$TOP/patches} p
+	local dir=${1:-$SERIES} p
 	[ -f "$dir/series" ] || return 0
 	while read -r p; do
 		case "$p" in ''|'#'*) continue ;; esac

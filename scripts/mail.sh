@@ -17,7 +17,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SETS=$TOP/patches/mail
+SETS=$SERIES/mail
 OUT=${OUT:-$BUILD/mail}
 VERSION=${MAIL_VERSION:-1}
 PLACEHOLDER='Xen hibernation workbench <workbench@localhost>'

@@ -1,36 +1,24 @@
 #!/usr/bin/env bash
 # make tree: build/linux = pristine Debian base (commit tagged "base") + patches/ as commits.
+# BASE=mainline|6.12|6.1 picks the base (kernel/bases/$BASE.pin); a base
+# other than the primary one has its tree in build/$BASE/linux and its series
+# in patches/$BASE/.
 #
-# The base comes from the Debian package named in kernel/base.pin, fetched with
-# "apt-get download" (nothing is installed system-wide) and checked against the
-# pinned sha256.  An existing tree is reset to base only if it holds nothing that
-# "make export" has not written back, so work in progress is never thrown away.
+# The base comes from the Debian package that the pin names, fetched with
+# "apt-get download" from the pin's apt source alone (lib.sh, apt_source;
+# nothing is installed system-wide) and checked against the pinned sha256.
+# An existing tree is reset to base only if it holds nothing that "make
+# export" has not written back, so work in progress is never thrown away.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 package=$(pin PACKAGE)
 version=$(pin VERSION)
 want_sha=$(pin TARBALL_SHA256)
-dl=$XH_CACHE/dl
-
-# Returns the tarball path on stdout; downloads and extracts it if needed.
-fetch_base() {
-	local v=$1 deb tar
-	tar=$dl/$package-$v.tar.xz
-	if [ ! -s "$tar" ]; then
-		need_space 1 "$dl"
-		deb=$(cd "$dl" && apt-get download "$package=$v" >&2 && ls -t "${package}_"*.deb | head -n 1) ||
-			return 1
-		dpkg-deb --fsys-tarfile "$dl/$deb" |
-			tar -xO "./usr/src/$package.tar.xz" > "$tar.tmp"
-		mv "$tar.tmp" "$tar"
-		rm -f "$dl/$deb"
-	fi
-	printf '%s\n' "$tar"
-}
+source=$(pin SOURCE)
 
 newest_version() {
-	apt-cache madison "$package" 2>/dev/null | awk '{ print $3 }' | sort -V | tail -n 1
+	apt_source "$source" apt-cache madison "$package" 2>/dev/null | awk '{ print $3 }' | sort -V | tail -n 1
 }
 
 # Refuse to reset a tree holding commits or edits that patches/ does not have.
@@ -38,7 +26,7 @@ check_exported() {
 	[ -z "$(git -C "$LINUX" status --porcelain --untracked-files=no)" ] ||
 		die "$LINUX has uncommitted changes; commit them (and run 'make export') or discard them first"
 	exported_unchanged ||
-		die "$LINUX holds commits that differ from patches/; run 'make export' (or FORCE=1 make tree to discard them)"
+		die "$LINUX holds commits that differ from ${SERIES#"$TOP"/}/; run 'make export' (or FORCE=1 make tree to discard them)"
 }
 
 make_base() {
@@ -73,15 +61,14 @@ apply_series() {
 main() {
 	local v=$version tar have
 	need_space 4 "$BUILD"
-	mkdir -p "$dl"
-	if ! tar=$(fetch_base "$v"); then
+	if ! tar=$(fetch_base "$source" "$package" "$v"); then
 		v=$(newest_version)
-		[ -n "$v" ] || die "$package is not served by any configured apt source (run apt-get update?)"
+		[ -n "$v" ] || die "$package is not served by $source"
 		say "##################################################################"
 		say "WARNING: pinned $package $version is no longer served;"
-		say "WARNING: using the newest 6.12 instead: $v"
+		say "WARNING: using the newest $package instead: $v"
 		say "##################################################################"
-		tar=$(fetch_base "$v")
+		tar=$(fetch_base "$source" "$package" "$v")
 	fi
 	if [ "$v" = "$version" ]; then
 		have=$(sha256sum "$tar" | cut -d' ' -f1)

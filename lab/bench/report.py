@@ -191,7 +191,9 @@ def source():
         commit = 'unknown'
     base = 'unknown'
     try:
-        with open(os.path.join(top, 'kernel', 'base.pin')) as f:
+        with open(os.path.join(top, 'kernel', 'bases', 'primary')) as f:
+            primary = f.read().strip()
+        with open(os.path.join(top, 'kernel', 'bases', primary + '.pin')) as f:
             for line in f:
                 if line.startswith('VERSION='):
                     base = line.split('=', 1)[1].strip()

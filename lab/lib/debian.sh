@@ -27,7 +27,7 @@ debian_build() {
 # XH_CACHE; prints its path.
 debian_stock_deb() {
 	local version pkg
-	version=$(sed -n 's/^VERSION=//p' "$LAB_TOP/kernel/base.pin")
+	version=$(sed -n 's/^VERSION=//p' "$LAB_TOP/kernel/bases/$(cat "$LAB_TOP/kernel/bases/primary").pin")
 	pkg=linux-image-${version%%-*}+deb12-cloud-amd64-unsigned
 	mkdir -p "$XH_CACHE/dl"
 	[ -f "$XH_CACHE/dl/${pkg}_${version}_amd64.deb" ] ||

@@ -9,7 +9,13 @@ BUILD=${BUILD:-$LAB_TOP/build}
 LAB_BUILD=${LAB_BUILD:-$BUILD/lab}
 XH_CACHE=${XH_CACHE:-/var/cache/xen-hibernation}
 LAB_CACHE=$XH_CACHE/lab
-GUEST_OBJ=${GUEST_OBJ:-$BUILD/obj/guest}
+# The guest kernel of the base under test (BASE, as for make kernel): the
+# primary base's in build/obj/guest, another base's in build/$BASE/obj/guest.
+if [ -n "${BASE:-}" ] && [ "$BASE" != "$(cat "$LAB_TOP/kernel/bases/primary")" ]; then
+	GUEST_OBJ=${GUEST_OBJ:-$BUILD/$BASE/obj/guest}
+else
+	GUEST_OBJ=${GUEST_OBJ:-$BUILD/obj/guest}
+fi
 
 lab_say() { printf '%s [%s] %s\n' "$(date -u +%H:%M:%S)" "${0##*/}" "$*" >&2; }
 lab_die() { printf '%s [%s] error: %s\n' "$(date -u +%H:%M:%S)" "${0##*/}" "$*" >&2; exit 1; }

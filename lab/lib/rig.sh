@@ -69,9 +69,11 @@ lab_prepare() {
 		sleep 30; w=$((w + 30))
 	done
 	mkdir -p "$LAB_BUILD/images"
-	cp -u "$GUEST_OBJ/vmlinux" "$LAB_BUILD/images/vmlinux"
-	cp -u "$GUEST_OBJ/arch/x86/boot/bzImage" "$LAB_BUILD/images/bzImage"
-	cp -u "$GUEST_OBJ/System.map" "$LAB_BUILD/images/System.map"
+	# Copied unless the same: the kernel of another base may be older.
+	local f
+	for f in vmlinux arch/x86/boot/bzImage System.map; do
+		cmp -s "$GUEST_OBJ/$f" "$LAB_BUILD/images/${f##*/}" || cp "$GUEST_OBJ/$f" "$LAB_BUILD/images/${f##*/}"
+	done
 	# The lab's test modules (lab/guest/modules), which scenarios add to
 	# the initramfs they boot.
 	rm -f "$LAB_BUILD"/images/*.ko
