@@ -44,6 +44,7 @@ export:
 	@scripts/export.sh
 
 pin: deps
+	@[ "$(origin BASE)" != file ] || { echo "make pin BASE=NAME: which base's pin to move"; exit 2; }
 	@scripts/pin.sh
 
 mail: $(LINUX_TREE)/.git/xh-base-version
@@ -107,4 +108,4 @@ history:
 	@RUN=$(RUN) scripts/history.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/lab
+	rm -rf $(BUILD)/obj $(BUILD)/*/obj $(BUILD)/lab

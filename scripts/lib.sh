@@ -9,6 +9,7 @@ BUILD=${BUILD:-$TOP/build}
 # trees are under build/$BASE/.  kernel/bases/primary names the primary one.
 PRIMARY_BASE=$(cat "$TOP/kernel/bases/primary")
 BASE=${BASE:-$PRIMARY_BASE}
+export BASE
 PIN=$TOP/kernel/bases/$BASE.pin
 if [ "$BASE" = "$PRIMARY_BASE" ]; then
 	SERIES=$TOP/patches
@@ -53,8 +54,11 @@ apt_source() {
 	shift 2
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
 	printf '%s\n' "$source" > "$dir/sources.list"
+	# Neither the machine's installed packages nor its apt preferences may
+	# change what this source is found to serve.
 	"$cmd" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" "$@"
+		-o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" -o Dir::State::status=/dev/null \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null "$@"
 }
 
 # fetch_base SOURCE PACKAGE VERSION: the path of the kernel tarball that
@@ -68,10 +72,12 @@ fetch_base() {
 		apt_source "$source" apt-get -q update >&2 || return 1
 		deb=$(cd "$dl" && apt_source "$source" apt-get download "$package=$v" >&2 &&
 			ls -t "${package}_"*.deb | head -n 1) || return 1
-		dpkg-deb --fsys-tarfile "$dl/$deb" |
-			tar -xO "./usr/src/$package.tar.xz" > "$tar.tmp"
-		mv "$tar.tmp" "$tar"
-		rm -f "$dl/$deb"
+		if ! dpkg-deb --fsys-tarfile "$dl/$deb" | tar -xO "./usr/src/$package.tar.xz" > "$tar.tmp" ||
+			[ ! -s "$tar.tmp" ]; then
+			rm -f "$tar.tmp" "$dl/$deb"
+			return 1
+		fi
+		mv "$tar.tmp" "$tar" && rm -f "$dl/$deb" || return 1
 	fi
 	printf '%s\n' "$tar"
 }

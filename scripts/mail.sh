@@ -18,7 +18,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 SETS=$SERIES/mail
-OUT=${OUT:-$BUILD/mail}
+OUT=${OUT:-$BASE_BUILD/mail}
 VERSION=${MAIL_VERSION:-1}
 PLACEHOLDER='Xen hibernation workbench <workbench@localhost>'
 

@@ -8,8 +8,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SUITES_MAINLINE=("deb http://deb.debian.org/debian experimental main"
-	"deb http://deb.debian.org/debian sid main")
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+SUITES_MAINLINE=("deb [signed-by=$KEYRING] http://deb.debian.org/debian experimental main"
+	"deb [signed-by=$KEYRING] http://deb.debian.org/debian sid main")
 
 # newest_in SOURCE PATTERN: "PACKAGE VERSION" of the newest package whose
 # name matches the extended regular expression PATTERN in SOURCE.
@@ -30,12 +31,13 @@ newest_of() {
 			best="$p $v${rest:+ $rest}" bv=$v
 		fi
 	done
-	[ -n "$bv" ] && printf '%s\n' "$best"
+	[ -z "$bv" ] || printf '%s\n' "$best"
 }
 
 # set_key KEY VALUE: the pin's KEY line says VALUE.
 set_key() {
 	local tmp
+	grep -q "^$1=" "$PIN" || die "kernel/bases/$BASE.pin has no $1= line"
 	tmp=$(mktemp)
 	awk -v k="$1" -v v="$2" 'index($0, k "=") == 1 { $0 = k "=" v } { print }' "$PIN" > "$tmp"
 	cat "$tmp" > "$PIN"
@@ -54,7 +56,7 @@ main() {
 		read -r pkg ver source <<< "$best"
 	else
 		source=$(pin SOURCE)
-		line=$(newest_in "$source" "$old_pkg") || die "cannot read $source"
+		line=$(newest_in "$source" "${old_pkg//./[.]}") || die "cannot read $source"
 		[ -n "$line" ] || die "$old_pkg is not served by $source"
 		read -r pkg ver <<< "$line"
 	fi

@@ -84,6 +84,10 @@ main() {
 		git -C "$LINUX" am --abort >/dev/null 2>&1 || true
 		git -C "$LINUX" checkout -q -f -B work base
 	else
+		# A new base version replaces the tree: only if nothing is lost.
+		if [ -d "$LINUX/.git" ] && git -C "$LINUX" rev-parse -q --verify base >/dev/null; then
+			[ -n "${FORCE:-}" ] || check_exported
+		fi
 		make_base "$tar" "$v"
 	fi
 	apply_series

@@ -8,8 +8,8 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/scripts/lib.sh"
-WT=$BUILD/check/linux
-SCRATCH=$BUILD/check/planted
+WT=$BASE_BUILD/check/linux
+SCRATCH=$BASE_BUILD/check/planted
 
 # planted_patch NAME FILE SED-EXPR|-  -> prints the patch dir; stdin is the
 # new content of FILE when SED-EXPR is "-".  Built with git plumbing on a
