@@ -50,6 +50,20 @@ if ! cmp -s "$frag.new" "$frag" || [ ! -f "$obj/.config" ]; then
 		*) grep -qx "$l" "$obj/.config" || printf '%s ' "$l" ;;
 		esac
 	done)
+	# A symbol this kernel does not define at all (one that a later or an
+	# earlier kernel removed) is reported, not fatal: the fragment serves
+	# every base.
+	unknown='' kept=''
+	for l in $missing; do
+		sym=${l%%=*}
+		if git -C "$LINUX" grep -q -E "^(menu)?config ${sym#CONFIG_}\$" -- '*Kconfig*'; then
+			kept="$kept$l "
+		else
+			unknown="$unknown $sym"
+		fi
+	done
+	missing=$kept
+	[ -z "$unknown" ] || say "not in this kernel, left out:$unknown"
 	[ -z "$missing" ] || die "config lines dropped by olddefconfig: $missing"
 	mv "$frag.new" "$frag"
 else
