@@ -6,7 +6,13 @@
 # NET_VCPUS, NET_MIN_QUEUES (queues wanted before), NET_QUEUES_AFTER (the
 # backend of the restoring domain offers this many queues), NET_MAC_AFTER
 # (the toolstack gives the restoring domain's vif this MAC address: the
-# guest must take it, log the change and keep its connections).
+# guest must take it, log the change and keep its connections).  The
+# kernel that loads the image leaves the vif alone (its netfront's init is
+# blacklisted), as a distribution kernel does whose initramfs has no
+# xen-netfront: the restored kernel finds the vif's nodes as the toolstack
+# created them, Initialising, not closed by a loader;
+# NET_LOADER_BINDS_VIF=1 (s4-net-multiqueue) lets the loader's netfront
+# take the vif and close it.
 # lab-min-s: 300
 . "$(dirname "$0")/../lib/lab.sh"
 NAME=${NET_NAME:-net}
@@ -39,7 +45,21 @@ if [ -n "${NET_MAC_AFTER:-}" ]; then
 	sed -i "s/mac=[0-9a-f:]*/mac=$NET_MAC_AFTER/" "$LAB_RUN/cfg/$NAME.cfg"
 	grep -q "mac=$NET_MAC_AFTER" "$LAB_RUN/cfg/$NAME.cfg" || fail "cannot set the new MAC address in the config"
 fi
+cfg=$LAB_RUN/cfg/$NAME.cfg
+if [ -z "${NET_LOADER_BINDS_VIF:-}" ]; then
+	# Read by xl create for the restoring domain only: the loader's.
+	sed -i 's/^cmdline = "\(.*\)"/cmdline = "\1 initcall_blacklist=netif_init"/' "$cfg"
+	grep -q 'initcall_blacklist=netif_init' "$cfg" || fail "cannot blacklist netfront on the loader's command line"
+fi
 dom_hibernate_and_restore "$NAME" >/dev/null || fail "hibernation failed: $HIB_FAIL"
+if [ -z "${NET_LOADER_BINDS_VIF:-}" ]; then
+	# The loader's console, from its command line on: netfront never
+	# started there.
+	loader=$(sed -n '/Command line: .*initcall_blacklist=netif_init/,$p' "$LAB_RUN/console/guest-$NAME.log")
+	[ -n "$loader" ] || fail "no console of a loader with netfront blacklisted"
+	! grep -a -q 'Initialising Xen virtual ethernet driver' <<< "$loader" ||
+		fail "the loading kernel started netfront: it was to leave the vif alone"
+fi
 lab_metric s4-poweroff-s "$HIB_T_OFF"
 lab_metric s4-resume-s "$HIB_T_RESUMED"
 gap=$(net_ping_gap "$NAME") || fail "ping to dom0 did not answer within 60 s of the restore"

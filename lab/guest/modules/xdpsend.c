@@ -20,6 +20,7 @@
 #include <linux/netdevice.h>
 #include <linux/platform_device.h>
 #include <linux/pm.h>
+#include <linux/version.h>
 #include <net/xdp.h>
 
 static char *ifname = "eth0";
@@ -55,7 +56,11 @@ static struct xdp_frame *xdpsend_frame(struct net_device *dev)
 	xdpf->len = XDPSEND_LEN;
 	xdpf->headroom = XDP_PACKET_HEADROOM - sizeof(*xdpf);
 	xdpf->frame_sz = PAGE_SIZE;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+	xdpf->mem_type = MEM_TYPE_PAGE_ORDER0;	/* the field's name since 6.14 */
+#else
 	xdpf->mem.type = MEM_TYPE_PAGE_ORDER0;
+#endif
 	return xdpf;
 }
 
