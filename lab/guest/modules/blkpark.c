@@ -31,6 +31,7 @@
 #include <linux/pm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 #include <linux/workqueue.h>
 
 static char *path = "/dev/xvda";
@@ -53,7 +54,49 @@ module_param_string(state, state, sizeof(state), 0444);
 static char at_restore[32];
 module_param_string(at_restore, at_restore, sizeof(at_restore), 0444);
 
+/*
+ * The disk, opened as a struct file since 6.9; 6.1 (before 6.5) has
+ * blkdev_get_by_path() with an fmode_t.  Kernels in between are not built.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 static struct file *bdev_file;
+
+static int park_open_disk(void)
+{
+	bdev_file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE,
+					   NULL, NULL);
+	return PTR_ERR_OR_ZERO(bdev_file);
+}
+
+static struct block_device *park_disk(void)
+{
+	return file_bdev(bdev_file);
+}
+
+static void park_close_disk(void)
+{
+	fput(bdev_file);
+}
+#else
+#define PARK_DISK_MODE (FMODE_READ | FMODE_WRITE)
+static struct block_device *park_bdev;
+
+static int park_open_disk(void)
+{
+	park_bdev = blkdev_get_by_path(path, PARK_DISK_MODE, NULL);
+	return PTR_ERR_OR_ZERO(park_bdev);
+}
+
+static struct block_device *park_disk(void)
+{
+	return park_bdev;
+}
+
+static void park_close_disk(void)
+{
+	blkdev_put(park_bdev, PARK_DISK_MODE);
+}
+#endif
 static struct page **park_pages;
 static struct platform_device *park_pdev;
 static struct task_struct *park_task;
@@ -76,10 +119,10 @@ static void blkpark_submit(struct work_struct *work)
 	unsigned int i;
 
 	if (!strcmp(op, "discard")) {
-		bio = bio_alloc(file_bdev(bdev_file), 0, REQ_OP_DISCARD, GFP_NOIO);
+		bio = bio_alloc(park_disk(), 0, REQ_OP_DISCARD, GFP_NOIO);
 		bio->bi_iter.bi_size = pages * PAGE_SIZE;
 	} else {
-		bio = bio_alloc(file_bdev(bdev_file), pages, REQ_OP_WRITE, GFP_NOIO);
+		bio = bio_alloc(park_disk(), pages, REQ_OP_WRITE, GFP_NOIO);
 		for (i = 0; i < pages; i++)
 			__bio_add_page(bio, park_pages[i], PAGE_SIZE, 0);
 	}
@@ -189,10 +232,9 @@ static int __init blkpark_init(void)
 
 	if (!pages || pages > BIO_MAX_VECS)
 		return -EINVAL;
-	bdev_file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE,
-					   NULL, NULL);
-	if (IS_ERR(bdev_file))
-		return PTR_ERR(bdev_file);
+	err = park_open_disk();
+	if (err)
+		return err;
 	err = -ENOMEM;
 	park_pages = kcalloc(pages, sizeof(*park_pages), GFP_KERNEL);
 	if (!park_pages)
@@ -216,7 +258,7 @@ unregister:
 free_pages:
 	blkpark_free_pages();
 close:
-	fput(bdev_file);
+	park_close_disk();
 	return err;
 }
 module_init(blkpark_init);

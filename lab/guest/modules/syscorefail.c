@@ -26,9 +26,15 @@ static int err = -EIO;
 module_param(err, int, 0644);
 MODULE_PARM_DESC(err, "the error the callback returns");
 
-static int syscorefail_suspend(void *data)
+static int syscorefail_fail(void)
 {
 	return count++ < skip ? 0 : err;
+}
+
+#ifdef LAB_SYSCORE_WITH_DATA
+static int syscorefail_suspend(void *data)
+{
+	return syscorefail_fail();
 }
 
 static const struct syscore_ops syscorefail_ops = {
@@ -39,16 +45,41 @@ static struct syscore syscorefail = {
 	.ops = &syscorefail_ops,
 };
 
-static int __init syscorefail_init(void)
+static void syscorefail_register(void)
 {
 	register_syscore(&syscorefail);
+}
+
+static void syscorefail_unregister(void)
+{
+	unregister_syscore(&syscorefail);
+}
+#else
+static struct syscore_ops syscorefail_ops = {
+	.suspend = syscorefail_fail,
+};
+
+static void syscorefail_register(void)
+{
+	register_syscore_ops(&syscorefail_ops);
+}
+
+static void syscorefail_unregister(void)
+{
+	unregister_syscore_ops(&syscorefail_ops);
+}
+#endif
+
+static int __init syscorefail_init(void)
+{
+	syscorefail_register();
 	return 0;
 }
 module_init(syscorefail_init);
 
 static void __exit syscorefail_exit(void)
 {
-	unregister_syscore(&syscorefail);
+	syscorefail_unregister();
 }
 module_exit(syscorefail_exit);
 

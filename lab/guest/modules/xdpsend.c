@@ -14,6 +14,7 @@
  * "refused:<errno>".  The frame is an Ethernet broadcast of type 0x88b5
  * (local experimental) whose payload starts with "xdpsend".
  */
+#include <linux/bpf.h>
 #include <linux/etherdevice.h>
 #include <linux/gfp.h>
 #include <linux/module.h>
