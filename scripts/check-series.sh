@@ -25,12 +25,16 @@
 # CHECKS= limits the run to some of these names and START= applies the
 # patches on another commit than base (the planted-defect tests use both to
 # stay fast); KMAKE= is the make that collects W=1 and sparse warnings.
+# The results of a full run (the whole series, every check) that passed are
+# kept and replayed for the same inputs (lib.sh, cached_tap): the patches
+# are still applied, for the planted-defect tests that start from them.
 # Exit status is 1 if any check failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PATCHES=${PATCHES:-$SERIES}
-CHECKS=${CHECKS:-applies build w1 sparse checkpatch kerneldoc wording arm64 clang variants}
+ALL_CHECKS="applies build w1 sparse checkpatch kerneldoc wording arm64 clang variants"
+CHECKS=${CHECKS:-$ALL_CHECKS}
 KMAKE=${KMAKE:-make}	# the make that collects warnings (a self-test replaces it)
 incomplete=	# flags (W=1, C=2) whose warnings at base could not be collected
 NOTES=${NOTES:-$TOP/scripts/checkpatch-notes}
@@ -155,11 +159,19 @@ base_warnings() {
 		notok "base: sparse warnings of ${#objs[@]} objects collected"
 		incomplete="$incomplete C=2"
 	fi
-	: > "$LOGS/base.kdoc"
-	for f in "${files[@]}"; do
+	kdoc_warnings "${files[@]}" > "$LOGS/base.kdoc"
+}
+
+# kernel-doc's warnings for the C files and headers among FILEs that exist,
+# without line numbers ("file:12: warning" before 6.x's Python kernel-doc,
+# "Warning: file:12 text" since), so that moved code does not count as new.
+kdoc_warnings() {	# kdoc_warnings FILE...
+	local f
+	for f; do
+		case "$f" in *.c|*.h) ;; *) continue ;; esac
 		[ -f "$WT/$f" ] || continue
-		case "$f" in *.c|*.h) "$WT/scripts/kernel-doc" -none "$WT/$f" 2>&1 |
-			sed -E "s|$WT/||; s|:[0-9]+:|:|" >> "$LOGS/base.kdoc" ;; esac
+		"$WT/scripts/kernel-doc" -none "$WT/$f" 2>&1 |
+			sed -E "s|$WT/||; s|:[0-9]+:|:|; s|^(Warning: [^ ]+):[0-9]+ |\1 |"
 	done
 }
 
@@ -244,11 +256,7 @@ check_patch() {	# check_patch PATCH
 		else notok "$name: checkpatch --strict" "$(cat "$LOGS/$name.checkpatch")"; fi
 	fi
 	if want kerneldoc; then
-		: > "$LOGS/$name.kdoc"
-		for f in "${files[@]}"; do
-			case "$f" in *.c|*.h) [ -f "$WT/$f" ] && "$WT/scripts/kernel-doc" -none "$WT/$f" 2>&1 |
-				sed -E "s|$WT/||; s|:[0-9]+:|:|" >> "$LOGS/$name.kdoc" ;; esac
-		done
+		kdoc_warnings "${files[@]}" > "$LOGS/$name.kdoc"
 		new=$(new_lines "$LOGS/base.kdoc" "$LOGS/$name.kdoc")
 		if [ -z "$new" ]; then ok "$name: kernel-doc"
 		else notok "$name: kernel-doc" "$new"; fi
@@ -324,10 +332,12 @@ series_checks() {
 	fi
 }
 
-main() {
+run_checks() {
 	local p patches
 	echo "TAP version 13"
 	setup_worktree
+	# Set again only once this series has passed its per-patch checks.
+	[ "$PATCHES" != "$SERIES" ] || git -C "$WT" update-ref -d refs/check/series 2>/dev/null
 	mapfile -t patches < <(patch_list)
 	if want build || want w1 || want sparse; then
 		# shellcheck disable=SC2046 # one argument per file, none has a space
@@ -348,6 +358,43 @@ main() {
 	fi
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
+}
+
+# What a full run's results depend on: the base, the patches, these scripts,
+# the configs and (inputs_key) the tools.
+series_key() {
+	# shellcheck disable=SC2046 # one argument per file, none has a space
+	inputs_key "$PIN" $(patch_list) "$TOP/scripts/check-series.sh" "$TOP/scripts/kernel.sh" \
+		"$TOP/scripts/lib.sh" "$NOTES" "$TOP"/kernel/configs/*.config
+}
+
+# The series applied in the worktree as a full run leaves it, for a run
+# whose results were replayed.
+apply_for_planted() {
+	local p
+	setup_worktree
+	git -C "$WT" update-ref -d refs/check/series 2>/dev/null
+	while read -r p; do
+		git -C "$WT" am --keep-cr "$p" >/dev/null 2>&1 || {
+			git -C "$WT" am --abort >/dev/null 2>&1
+			echo "# ${p##*/} did not apply: the planted-defect tests cannot start from the series"
+			return 0
+		}
+	done < <(patch_list)
+	git -C "$WT" update-ref refs/check/series HEAD
+}
+
+main() {
+	if [ "$PATCHES" = "$SERIES" ] && [ -z "${START:-}" ] && [ "$CHECKS" = "$ALL_CHECKS" ] && [ "$KMAKE" = make ]; then
+		local key replay=
+		key=$(series_key)
+		tap_kept "series-$BASE" "$key" && replay=1
+		cached_tap "series-$BASE" "$key" run_checks || return $?
+		# The planted-defect tests (primary base) start from the series.
+		[ -z "$replay" ] || [ "$BASE" != "$PRIMARY_BASE" ] || apply_for_planted
+		return 0
+	fi
+	run_checks
 }
 
 main "$@"

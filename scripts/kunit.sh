@@ -2,8 +2,24 @@
 # make kunit: the series' KUnit suites (drivers/xen/.kunitconfig) on x86_64
 # under QEMU (TCG: KVM on these machines cannot run normal guests).
 # Prints one TAP line per test case; exit status 1 if any failed or none ran.
+# A run that passed is kept and replayed for the same base, series and tools
+# (lib.sh, cached_tap).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+
+if [ -z "${KUNIT_RUNNING:-}" ]; then
+	# The tree is tested as it is: its results are kept only if it is the
+	# series, with no edit that make export has not written back.
+	keep=no
+	if [ -z "${XH_REPLAY_ONLY:-}" ] && [ -d "$LINUX/.git" ] &&
+		[ -z "$(git -C "$LINUX" status --porcelain --untracked-files=no)" ] && exported_unchanged; then
+		keep=
+	fi
+	# shellcheck disable=SC2046 # one argument per file, none has a space
+	XH_NO_KEEP=$keep cached_tap "kunit-$BASE" "$(inputs_key "$PIN" $(series_patches) "$0" \
+		"$TOP/scripts/lib.sh" "$TOP/scripts/tree.sh")" env KUNIT_RUNNING=1 "$0"
+	exit
+fi
 
 out=$BASE_BUILD/kunit
 mkdir -p "$out" "$CCACHE_DIR"

@@ -10,14 +10,12 @@ BUILD=${BUILD:-$TOP/build}
 PRIMARY_BASE=$(cat "$TOP/kernel/bases/primary")
 BASE=${BASE:-$PRIMARY_BASE}
 export BASE
+# series_dir_of BASE, build_dir_of BASE: where a base's series and trees are.
+series_dir_of() { if [ "$1" = "$PRIMARY_BASE" ]; then echo "$TOP/patches"; else echo "$TOP/patches/$1"; fi; }
+build_dir_of() { if [ "$1" = "$PRIMARY_BASE" ]; then echo "$BUILD"; else echo "$BUILD/$1"; fi; }
 PIN=$TOP/kernel/bases/$BASE.pin
-if [ "$BASE" = "$PRIMARY_BASE" ]; then
-	SERIES=$TOP/patches
-	BASE_BUILD=$BUILD
-else
-	SERIES=$TOP/patches/$BASE
-	BASE_BUILD=$BUILD/$BASE
-fi
+SERIES=$(series_dir_of "$BASE")
+BASE_BUILD=$(build_dir_of "$BASE")
 LINUX=${LINUX:-$BASE_BUILD/linux}
 # Downloads and ccache live outside the clone so a fresh clone on the same
 # machine (CI) starts warm.  Nothing in here is needed for correctness.
@@ -113,4 +111,61 @@ exported_unchanged() {
 	diff -q <(series_patches "$tmp" | xargs -r cat) <(series_patches | xargs -r cat) >/dev/null || same=0
 	rm -rf "$tmp"
 	[ $same = 1 ]
+}
+
+# inputs_key FILE...: 16 hex digits naming FILEs (their names under the
+# project and their contents: the base's pin, the series' patches, the
+# scripts and configs a result depends on) and the versions of the tools
+# that make it, for cached_tap.
+inputs_key() {
+	local f t
+	{
+		for f; do printf '%s\n' "${f#"$TOP"/}"; cat "$f"; done
+		for t in gcc aarch64-linux-gnu-gcc clang sparse ld make git python3 qemu-system-x86_64; do
+			command -v "$t" >/dev/null && "$t" --version 2>&1 | head -n 1
+		done
+		perl -e 'print "perl $^V\n"'
+		printf '%s\n' "${KBUILD_EXTRA:-}" "${KCFLAGS:-}"
+	} | sha256sum | cut -c1-16
+}
+
+# base_is_pinned: the tree is the pinned version of the base (tree.sh takes
+# the newest one when the pinned one is no longer served): only then are
+# results kept under a key naming the pin.
+base_is_pinned() { [ "$(cat "$LINUX/.git/xh-base-version" 2>/dev/null)" = "$(pin VERSION)" ]; }
+
+# tap_kept NAME KEY: cached_tap would print kept results.
+tap_kept() { [ -z "${XH_RERUN:-}" ] && [ -s "$XH_CACHE/results/$1-$2.tap" ]; }
+
+# cached_tap NAME KEY COMMAND...: the TAP of COMMAND, a check whose result is
+# a function of its inputs alone (inputs_key).  A run that passed is kept in
+# $XH_CACHE/results; the next run with the same key (a fresh clone of the
+# same series on this machine, CI's) prints it, marked as such, instead of
+# taking its minutes again, as make deb takes its packages from $XH_CACHE/deb.
+# A failed run is never kept, nor one of another version of the base than
+# the pinned one, nor one under XH_NO_KEEP (the caller's tree may hold more
+# than the series); XH_RERUN=1 runs the check in any case, and
+# XH_REPLAY_ONLY=1 returns 3 instead of running it when nothing is kept (so
+# that a caller makes the base's tree only when it is needed).
+cached_tap() {
+	local name=$1 key=$2 dir=$XH_CACHE/results f rc tmp
+	shift 2
+	f=$dir/$name-$key.tap
+	if tap_kept "$name" "$key"; then
+		echo "# $name: the results of $(date -u -r "$f" '+%F %H:%M') UTC for the same inputs ($f; XH_RERUN=1 runs it again)"
+		cat "$f"
+		return 0
+	fi
+	[ -z "${XH_REPLAY_ONLY:-}" ] || return 3
+	mkdir -p "$dir"
+	tmp=$(mktemp -p "$dir" "$name.XXXXXX")
+	"$@" | tee "$tmp"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ] && grep -q '^ok ' "$tmp" && ! grep -q '^not ok ' "$tmp" &&
+		[ -z "${XH_NO_KEEP:-}" ] && base_is_pinned; then
+		mv "$tmp" "$f"
+	else
+		rm -f "$tmp"
+	fi
+	return "$rc"
 }
