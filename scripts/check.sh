@@ -65,6 +65,16 @@ named() {
 	return "${PIPESTATUS[0]}"
 }
 
+# budget_limit KEEP FLOOR: under CI's budget, "timeout N" that stops a
+# command KEEP seconds before the budget ends (N at least FLOOR); nothing
+# without a budget.
+budget_limit() {
+	local left
+	[ -n "${CHECK_BUDGET_S:-}" ] || return 0
+	left=$((CHECK_BUDGET_S - ($(date +%s) - start) - $1))
+	echo "timeout $((left > $2 ? left : $2))"
+}
+
 # for_base BASE SCRIPT...: a workbench script on BASE.  The base's tree is
 # made (make tree) only if the script has no kept results for it (lib.sh,
 # cached_tap): a fresh clone needs no tree of a base whose series passed
@@ -73,15 +83,12 @@ named() {
 # minutes (a cold machine's check-series of a second base takes half an
 # hour), reported as skipped.
 for_base() {
-	local b=$1 rc limit=() left
+	local b=$1 rc limit
 	shift
 	BASE=$b XH_REPLAY_ONLY=1 "$@"
 	rc=$?
 	[ "$rc" -eq 3 ] || return "$rc"
-	if [ -n "${CHECK_BUDGET_S:-}" ]; then
-		left=$((CHECK_BUDGET_S - ($(date +%s) - start) - 600))
-		limit=(timeout $((left > 60 ? left : 60)))
-	fi
+	read -ra limit < <(budget_limit 600 60)
 	if ! BASE=$b "${limit[@]}" "$TOP/scripts/tree.sh"; then
 		echo "not ok 1 - make tree BASE=$b"
 		return 1
@@ -100,7 +107,7 @@ for_base() {
 # (the last two per base).  Only here, where the tree is the series as
 # patches/ has it: "make kernel" builds what build/linux holds, edits too.
 guest_kernel() {
-	local b=$1 key dir obj f files tmp left limit=()
+	local b=$1 key dir obj f files tmp limit
 	files=(vmlinux arch/x86/boot/bzImage System.map)
 	obj=$(build_dir_of "$b")/obj/guest
 	# shellcheck disable=SC2046 # one argument per file, none has a space
@@ -115,11 +122,8 @@ guest_kernel() {
 		echo "ok 1 - guest kernel: the build of $(date -u -r "$dir/done" '+%F %H:%M') UTC from the same inputs ($dir)"
 		return 0
 	fi
-	# Under CI's budget, another base's build may not eat its lab's time.
-	if [ -n "${GUEST_KERNEL_DEADLINE:-}" ]; then
-		left=$((GUEST_KERNEL_DEADLINE - $(date +%s)))
-		limit=(timeout $((left > 0 ? left : 1)))
-	fi
+	# Under CI's budget, a build may not eat the last 5 minutes.
+	read -ra limit < <(budget_limit 300 1)
 	if ! BASE=$b "${limit[@]}" "$TOP/scripts/tree.sh" || ! BASE=$b "${limit[@]}" "$TOP/scripts/kernel.sh" guest; then
 		echo "not ok 1 - guest kernel"
 		return 1
@@ -156,12 +160,8 @@ workbench_tests() {
 # minutes to the lab is stopped and reported as skipped: the s4-debian*
 # scenarios then skip too (no packages).
 debian_packages() {
-	local limit=() left rc
-	if [ -n "${CHECK_BUDGET_S:-}" ]; then
-		left=$((CHECK_BUDGET_S - ($(date +%s) - start) - 1200 - LAB_BASE_RESERVE_S))
-		[ "$left" -gt 60 ] || left=1
-		limit=(timeout "$left")
-	fi
+	local limit rc
+	read -ra limit < <(budget_limit $((1200 + LAB_BASE_RESERVE_S)) 1)
 	rm -f "$BUILD"/deb/*.deb
 	"${limit[@]}" "$TOP/scripts/deb.sh"
 	rc=$?
@@ -224,10 +224,7 @@ if [ -x "$TOP/lab/run-tests.sh" ]; then
 	[ -n "${CHECK_BUDGET_S:-}" ] && export LAB_DEADLINE=$((start + CHECK_BUDGET_S - LAB_BASE_RESERVE_S))
 	stage "lab-$PRIMARY_BASE" named "$PRIMARY_BASE" "$TOP/lab/run-tests.sh"
 	if [ -n "$ROTATED_BASE" ]; then
-		if [ -n "${CHECK_BUDGET_S:-}" ]; then
-			export LAB_DEADLINE=$((start + CHECK_BUDGET_S))
-			export GUEST_KERNEL_DEADLINE=$((LAB_DEADLINE - 300))
-		fi
+		[ -n "${CHECK_BUDGET_S:-}" ] && export LAB_DEADLINE=$((start + CHECK_BUDGET_S))
 		STAGE_MIN_S=300 stage "kernel-$ROTATED_BASE" named "$ROTATED_BASE" guest_kernel "$ROTATED_BASE"
 		# Only on the kernel just built or taken from the cache: the one
 		# an earlier run left in build/ may be of another series.
