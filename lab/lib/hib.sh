@@ -226,16 +226,30 @@ _hib_boot_image() {
 # written whole; triple-fault-loading: the loader had read it) or oopsed
 # after the image was read (oops-loading), each fault with a signature of
 # the rig's (lab/lib/faults.sh), lost the guest's memory
-# but nothing it had synced to disk: NAME boots afresh from its disks
-# (_hib_boot_image), RECOVER (a command evaluated in the scenario's shell) starts
-# again what the scenario keeps running in the guest, and the cycle runs
-# again.  At most LAB_MAX_CYCLE_REPEATS (3) per scenario, each a line in
+# but nothing it had synced to disk: HIB_UNDO_WHILE_OFF (a dom0 command)
+# undoes what HIB_WHILE_OFF changed, NAME boots afresh from its disks
+# (_hib_boot_image) into the world its image was taken in, RECOVER (a
+# command evaluated in the scenario's shell) makes again what the
+# scenario's later checks read in the guest's memory (files in /tmp, the
+# vif's address, settings) and starts what it keeps running, and the
+# cycle runs again.  At most LAB_MAX_CYCLE_REPEATS (3) per scenario, each a line in
 # the run's retries and in the scenario's rig-repeats.  Any other failure
 # returns non-zero with HIB_FAIL set, as dom_hibernate_and_restore does.
+# LAB_REPEAT_CYCLES=1 repeats each cycle once after it passed, as if the
+# rig had faulted then: a test of the scenario's RECOVER.
 hib_cycle() {
-	local name=$1 recover=${2:-:}
+	local name=$1 recover=${2:-:} repeat=${LAB_REPEAT_CYCLES:-}
 	while :; do
-		dom_hibernate_and_restore "$name" >/dev/null && return 0
+		if dom_hibernate_and_restore "$name" >/dev/null; then
+			[ -n "$repeat" ] || return 0
+			repeat=
+			# In rig-repeats, where scenarios see a repeat, but not in
+			# the run's retries: no rig fault to absorb.
+			echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after it passed (LAB_REPEAT_CYCLES)" >> "$LAB_SCEN_LOG/rig-repeats"
+			lab_log "$name: the cycle passed; LAB_REPEAT_CYCLES: booting afresh from the disks, repeating it"
+			_hib_boot_again "$name" "$recover" || return 1
+			continue
+		fi
 		case $HIB_FAIL in triple-fault | triple-fault-loading | oops-loading) ;; *) return 1 ;; esac
 		if [ -z "$HIB_RIG" ]; then
 			HIB_FAIL="$HIB_FAIL ($HIB_FAULT: not a signature of the rig's)"
@@ -247,8 +261,8 @@ hib_cycle() {
 
 # _hib_repeat_cycle NAME RECOVER WHY: a fault of the rig's (WHY) cost the
 # cycle: unless LAB_MAX_CYCLE_REPEATS are used up, a line in the scenario's
-# rig-repeats and the run's retries, NAME boots afresh from its disks and
-# RECOVER runs.  Sets HIB_FAIL and returns 1 otherwise.
+# rig-repeats and the run's retries, then _hib_boot_again.  Sets HIB_FAIL
+# and returns 1 otherwise.
 _hib_repeat_cycle() {
 	local name=$1 recover=$2 why=$3 n
 	n=$(cat "$LAB_SCEN_LOG/rig-repeats" 2>/dev/null | wc -l)
@@ -259,9 +273,21 @@ _hib_repeat_cycle() {
 	echo "$(date -u +%T) $LAB_SCENARIO $name: cycle repeated after $why" |
 		tee -a "$LAB_SCEN_LOG/rig-repeats" >> "$LAB_RUN/retries"
 	lab_log "$name: $why, with the rig's signature: booting afresh from the disks, repeating the cycle"
+	_hib_boot_again "$name" "$recover"
+}
+
+# _hib_boot_again NAME RECOVER: NAME destroyed, what HIB_WHILE_OFF changed
+# undone (HIB_UNDO_WHILE_OFF), NAME booted afresh from its disks, RECOVER
+# run.  Sets HIB_FAIL and returns 1 when one of them fails.
+_hib_boot_again() {
+	local name=$1 recover=$2
 	DOM0_QUIET=1 dom_destroy "$name"
-	_hib_boot_image "$name" || { HIB_FAIL="no fresh boot after a rig fault"; return 1; }
-	eval "$recover" || { HIB_FAIL="after a rig fault, '$recover' failed"; return 1; }
+	if [ -n "${HIB_UNDO_WHILE_OFF:-}" ] && ! dom0_run -t 60 "$HIB_UNDO_WHILE_OFF" >/dev/null; then
+		HIB_FAIL="HIB_UNDO_WHILE_OFF failed in dom0 before a fresh boot"
+		return 1
+	fi
+	_hib_boot_image "$name" || { HIB_FAIL="no fresh boot to repeat the cycle"; return 1; }
+	eval "$recover" || { HIB_FAIL="after a fresh boot to repeat the cycle, '$recover' failed"; return 1; }
 }
 
 # hib_cycle_checked NAME RECOVER CHECK: hib_cycle, then CHECK (commands

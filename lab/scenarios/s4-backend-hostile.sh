@@ -118,7 +118,7 @@ while_loading() {
 	id=$(dom_id "$1") || return 1
 	while read -r dev kv; do
 		cmd+="sh /scratch/$NAME/hostile.sh point $id $dev &&
-			{ setsid sh /scratch/$NAME/hostile.sh connect $id $dev $kv </dev/null >/scratch/$NAME/connect.$dev 2>&1 & } &&
+			{ setsid sh /scratch/$NAME/hostile.sh connect $id $dev $kv </dev/null >/scratch/$NAME/connect.$id.$dev 2>&1 & } &&
 			"
 	done <<< "$PLAN"
 	for kv in max-ring-page-order multi-queue-max-queues feature-max-indirect-segments; do
@@ -129,22 +129,28 @@ while_loading() {
 	dom0_run -t 60 "$cmd true" >/dev/null
 }
 
-# Data on the disks that must keep working.
-for d in h i j; do
-	dom_run "$NAME" "dd if=/dev/urandom of=/tmp/$d.pat bs=128k count=8 2>/dev/null &&
-		dd if=/tmp/$d.pat of=/dev/xvd$d bs=128k oflag=direct 2>/dev/null" 60 ||
-		fail "writing the pattern to xvd$d failed"
-done
-
-dom_run "$NAME" "echo \$(cat /sys/block/xvdj/queue/write_cache /sys/block/xvdj/queue/fua) '' > /tmp/xvdj.cache" 30 ||
-	fail "cannot read xvdj's cache mode"
-HIB_WHILE_LOADING=while_loading hib_cycle "$NAME" || fail "hibernation failed: $HIB_FAIL"
+# What the checks compare with, in the guest's memory: data on the disks
+# that must keep working, xvdj's cache mode before the hibernation.  Made
+# again after a fresh boot (hib_cycle's RECOVER), with the vif's address.
+before_hibernation() {
+	local d
+	for d in h i j; do
+		dom_run "$NAME" "dd if=/dev/urandom of=/tmp/$d.pat bs=128k count=8 2>/dev/null &&
+			dd if=/tmp/$d.pat of=/dev/xvd$d bs=128k oflag=direct 2>/dev/null" 60 ||
+			{ lab_log "writing the pattern to xvd$d failed"; return 1; }
+	done
+	dom_run "$NAME" "echo \$(cat /sys/block/xvdj/queue/write_cache /sys/block/xvdj/queue/fua) '' > /tmp/xvdj.cache" 30 ||
+		{ lab_log "cannot read xvdj's cache mode"; return 1; }
+}
+before_hibernation || fail "the data to check after the hibernation could not be written"
+HIB_WHILE_LOADING=while_loading hib_cycle "$NAME" 'net_up "$NAME" >/dev/null && before_hibernation' ||
+	fail "hibernation failed: $HIB_FAIL"
 id=$(dom_id "$NAME")
 lab_log "off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create, domid $id"
 
 # The dom0 jobs connected every copy (or say why not).
 while read -r dev kv; do
-	out=$(dom0_run -t 200 "for i in \$(seq 180); do grep -q . /scratch/$NAME/connect.$dev && break; sleep 1; done; cat /scratch/$NAME/connect.$dev")
+	out=$(dom0_run -t 200 "for i in \$(seq 180); do grep -q . /scratch/$NAME/connect.$id.$dev && break; sleep 1; done; cat /scratch/$NAME/connect.$id.$dev")
 	[ "$out" = connected ] || fail "the hostile backend of vbd $dev did not connect: $out"
 done <<< "$PLAN"
 

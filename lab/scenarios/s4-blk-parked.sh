@@ -46,6 +46,7 @@ for plan in "2 1" "1 2"; do
 	st=$(arm "$tag") || fail "cycle $c: cannot load or arm blkpark"
 	[ "$st" = idle ] || [ "${st#done:}" != "$st" ] || fail "cycle $c: blkpark state '$st' before arming"
 	HIB_WHILE_OFF="echo $after > /sys/module/xen_blkback/parameters/max_queues" \
+	HIB_UNDO_WHILE_OFF="echo $before > /sys/module/xen_blkback/parameters/max_queues" \
 		hib_cycle "$NAME" 'fio_start "$NAME" 16M >/dev/null && arm "$tag" >/dev/null' ||
 		fail "cycle $c: hibernation failed: $HIB_FAIL"
 	lab_log "cycle $c: off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create; backends offer $after ring(s)"

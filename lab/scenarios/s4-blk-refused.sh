@@ -25,6 +25,7 @@ tag=r-$RANDOM
 st=$(blkpark_arm "$NAME" /dev/xvda $SECTOR $PAGES "$tag") || fail "cannot load or arm blkpark"
 [ "$st" = idle ] || fail "blkpark state '$st' before arming"
 HIB_WHILE_OFF="echo 4096 > /scratch/$NAME/data.img.sector-size" \
+HIB_UNDO_WHILE_OFF="rm -f /scratch/$NAME/data.img.sector-size" \
 	hib_cycle "$NAME" 'blkpark_arm "$NAME" /dev/xvda $SECTOR $PAGES "$tag" >/dev/null' ||
 	fail "hibernation failed: $HIB_FAIL"
 lab_log "off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create, xvda now has 4096-byte sectors"

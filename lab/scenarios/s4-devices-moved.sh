@@ -80,7 +80,7 @@ guest_clean "cycle 1"
 lab_log "cycle 1: xvdd and the vif removed, the reader failed, xvde probed and verified"
 
 # Cycle 2: the vif back, with another MAC address.
-net_vif "$MAC2" >> "$cfg" && cp "$cfg" "$cfg.image" || fail "cannot write the second configuration"
+cp "$cfg" "$cfg.image" && net_vif "$MAC2" >> "$cfg" || fail "cannot write the second configuration"
 hib_cycle "$NAME" || fail "cycle 2 (a vif added): $HIB_FAIL"
 id=$(dom_id "$NAME")
 lab_log "cycle 2: off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create, domid $id"

@@ -20,6 +20,8 @@ loader_abi() {
 	sed -i "s/ $TWO_LEVEL//" "$cfg"
 	[ "$1" = fifo ] || sed -i "s/^cmdline = \"\\(.*\\)\"/cmdline = \"\\1 $TWO_LEVEL\"/" "$cfg"
 }
+# abi_arg ABI: loader_abi's argument for ABI as a log names it.
+abi_arg() { if [ "$1" = 2-level ]; then echo 2l; else echo fifo; fi; }
 # The ABI a kernel log names ("FIFO-based" or "2-level").
 abi_in() { grep -a -o -E 'Using (FIFO-based|2-level) ABI' | tail -n 1 | awk '{ print $2 }'; }
 running_abi() { dom_run "$NAME" 'dmesg' 30 | abi_in; }
@@ -34,10 +36,11 @@ cycle() {
 	local n=$1 image=$2 loader=$3 said
 	[ "$(running_abi)" = "$image" ] || fail "$n: the running kernel uses the $(running_abi) ABI, not $image"
 	ext4_add_file "$NAME" "a$n" 8 || fail "$n: writing to the ext4 on xvdc failed"
-	loader_abi "$([ "$loader" = 2-level ] && echo 2l || echo fifo)"
-	# A cycle repeated after a rig fault hibernates a fresh boot, which
-	# used the loader's command line.
-	hib_cycle "$NAME" 'image=$(running_abi)' || fail "$n: image $image, loader $loader: $HIB_FAIL"
+	# A cycle repeated after a rig fault boots afresh with the image's
+	# command line (NAME.cfg.image), then loads with the loader's.
+	loader_abi "$(abi_arg "$image")" && cp "$cfg" "$cfg.image" || fail "$n: cannot keep the image's configuration"
+	loader_abi "$(abi_arg "$loader")"
+	hib_cycle "$NAME" || fail "$n: image $image, loader $loader: $HIB_FAIL"
 	said=$(dom_log "$NAME" | abi_in)
 	[ "$said" = "$loader" ] || fail "$n: the loading kernel used the '$said' ABI, not $loader"
 	[ "$(running_abi)" = "$image" ] || fail "$n: the restored kernel says it uses the $(running_abi) ABI, not the image's $image"

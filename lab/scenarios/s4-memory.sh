@@ -74,20 +74,21 @@ lab_log "case 2: off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create
 fill_intact "case 2"
 clean "case 2"
 
-# hibernate_moving WHEN KIB RECOVER N: set the balloon's target to KIB in the
+# hibernate_moving WHEN KIB RECOVER: set the balloon's target to KIB in the
 # guest and hibernate as soon as the balloon moves; it must still have been
 # between its targets, and the restored kernel must have given back the
-# balloon's pages the new domain populated (its Nth such message since
-# boot).  RECOVER sets the guest up again after a rig fault (hib_cycle).
+# balloon's pages the new domain populated (one such message more than
+# when the hibernation began).  RECOVER sets the guest up again after a rig
+# fault (hib_cycle).
 hibernate_moving() {
-	local before st c m released
+	local before st c m n0 released
 	# shellcheck disable=SC2016 # the guest expands them
 	HIB_CMD="d=/sys/devices/system/xen_memory/xen_memory0; read -r c < \$d/info/current_kb; echo $2 > \$d/target_kb || exit 9
 i=0; while read -r m < \$d/info/current_kb; [ \"\$m\" = \"\$c\" ] && [ \$i -lt 100 ]; do i=\$((i+1)); sleep 0.05; done
-echo \"\$c \$m\" > /tmp/balloon.hib; $_HIB_ECHO_DISK" \
+echo \"\$c \$m \$(dmesg | grep -c 'released [0-9]* ballooned pages populated')\" > /tmp/balloon.hib; $_HIB_ECHO_DISK" \
 		hib_cycle "$NAME" "$3" || fail "$1: hibernation failed: $HIB_FAIL"
 	before=$(dom_run "$NAME" 'cat /tmp/balloon.hib' 30)
-	read -r c m <<< "$before"
+	read -r c m n0 <<< "$before"
 	lab_log "$1: balloon at $c KiB, then $m KiB when the hibernation began (target $2 KiB); off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
 	if [ "$2" -lt "$c" ]; then
 		[ "$m" -lt "$c" ] && [ "$m" -gt "$2" ] || fail "$1: the balloon was not moving down when the hibernation began ($c, then $m KiB, target $2)"
@@ -99,14 +100,14 @@ echo \"\$c \$m\" > /tmp/balloon.hib; $_HIB_ECHO_DISK" \
 	# What the balloon still held is populated in the new domain: given
 	# back first, then taken again as the balloon grows.
 	released=$(dom_run "$NAME" "dmesg | grep -o 'released [0-9]* ballooned pages populated' | tail -n 1" 30)
-	[ "$(dom_run "$NAME" "dmesg | grep -c 'released [0-9]* ballooned pages populated'" 30)" = "$4" ] ||
+	[ "$(dom_run "$NAME" "dmesg | grep -c 'released [0-9]* ballooned pages populated'" 30)" = $((n0 + 1)) ] ||
 		fail "$1: the balloon held no page when the image was taken: the kernel gave none back after the restore"
 	lab_log "$1: restored as domid $(dom_id "$NAME"), the balloon at $st; $released"
 }
 
 # 3. The balloon giving memory back when the hibernation begins, with the
 # file of case 2 still in memory: the guest has to swap to meet the target.
-hibernate_moving "case 3" $((full - 256 * 1024)) 'fill_tmp >/dev/null' 1
+hibernate_moving "case 3" $((full - 256 * 1024)) 'fill_tmp >/dev/null'
 fill_intact "case 3"
 dom_run "$NAME" 'rm -f /tmp/fill' 30 || fail "case 3: cannot remove the file"
 clean "case 3"
@@ -119,6 +120,6 @@ balloon_low() {
 		dom_balloon_settles "$NAME" 180 "" "$full"
 }
 st=$(balloon_low) || fail "case 4: the balloon did not go down by 256 MiB after xl mem-set: $st"
-hibernate_moving "case 4" "$full" 'balloon_low >/dev/null' 2
+hibernate_moving "case 4" "$full" 'balloon_low >/dev/null'
 clean "case 4"
 dom_destroy "$NAME"

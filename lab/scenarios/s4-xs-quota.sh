@@ -26,7 +26,7 @@ out=$(xenhold_start "$NAME" transactions "$HELD") || fail "xenhold transactions 
 lab_log "xenhold: $out"
 
 old=$(dom_id "$NAME")
-hib_cycle "$NAME" || fail "hibernation with $HELD transactions held by user space failed: $HIB_FAIL"
+hib_cycle "$NAME" 'xenhold_start "$NAME" transactions "$HELD" >/dev/null' || fail "hibernation with $HELD transactions held by user space failed: $HIB_FAIL"
 lab_log "off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create; domid $old, now $DOM_ID"
 out=$(dom_run "$NAME" 'for i in $(seq 30); do
 		n=$(grep -L -x Connected /sys/bus/xen/devices/vbd-*/state | wc -l); [ "$n" = 0 ] && break; sleep 1
