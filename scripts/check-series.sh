@@ -18,7 +18,8 @@
 # Then for the whole series:
 #   arm64        touched drivers/xen, xen-blkfront and xen-netfront objects,
 #                arm64 cross gcc
-#   clang        touched objects of the guest config with LLVM=1
+#   clang        touched objects of the guest config with LLVM=1 (LLVM=-19 where the
+#                tree needs a newer clang)
 #   variants     guest config with HIBERNATION=n, with both frontends as
 #                modules (XEN_BLKDEV_FRONTEND=m, XEN_NETDEV_FRONTEND=m);
 #                arm64 with PM_SLEEP=n (x86 Xen selects PM_SLEEP, see README)
@@ -280,8 +281,22 @@ build_objects() {	# build_objects NAME CONFIGS-FRAGMENT OBJ... (env: ARCH CROSS_
 	! grep -E 'warning:|error:' "$CK/obj/$name/build.log" > "$LOGS/$name.warnings"
 }
 
+# tree_llvm: LLVM= for the tree: 1 (Debian's default clang) when that is as
+# new as the tree's scripts/min-tool-version.sh asks (6.12: 13.0.1), -19
+# (Debian 12's clang-19) otherwise (7.3: 17.0.1).
+tree_llvm() {
+	local need have
+	need=$("$WT/scripts/min-tool-version.sh" llvm)
+	have=$(clang -dumpversion)
+	if [ "$(printf '%s\n' "$need" "$have" | sort -V | head -n 1)" = "$need" ]; then
+		echo 1
+	else
+		echo -19
+	fi
+}
+
 series_checks() {
-	local all x86 arm at
+	local all x86 arm at llvm
 	at="series at $(patch_list | tail -n 1 | sed 's|.*/||; s|\.patch$||')"
 	mapfile -t all < <(patch_list | while read -r p; do touched_files "$p"; done | sort -u | grep '\.c$')
 	# Directories of the touched C files: building a directory builds what
@@ -298,10 +313,11 @@ series_checks() {
 		fi
 	fi
 	if want clang; then
-		if LLVM=1 build_objects clang "$TOP/kernel/configs/xen-guest.config" "${x86[@]}"; then
-			ok "$at: clang (LLVM=1) build of ${x86[*]}, no warnings"
+		llvm=$(tree_llvm)
+		if LLVM=$llvm build_objects clang "$TOP/kernel/configs/xen-guest.config" "${x86[@]}"; then
+			ok "$at: clang (LLVM=$llvm) build of ${x86[*]}, no warnings"
 		else
-			notok "$at: clang (LLVM=1) build of touched objects" "$(cat "$LOGS/clang.warnings" "$LOGS/clang.err" 2>/dev/null | tail -n 20)"
+			notok "$at: clang (LLVM=$llvm) build of touched objects" "$(cat "$LOGS/clang.warnings" "$LOGS/clang.err" 2>/dev/null | tail -n 20)"
 		fi
 	fi
 	if want variants; then

@@ -11,6 +11,8 @@ workbench=(
 	xz-utils zstd ccache python3 git
 	# hygiene checks: sparse, arm64 cross build, clang, shell scripts
 	python3-ply python3-git sparse gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu clang lld llvm
+	# clang for trees that need a newer LLVM than Debian 12's default (7.3: 17)
+	clang-19 lld-19 llvm-19
 	shellcheck
 	# KUnit under QEMU
 	qemu-system-x86

@@ -20,7 +20,13 @@ mk=()
 [ -n "${ARCH:-}" ] && mk+=("ARCH=$ARCH")
 [ -n "${CROSS_COMPILE:-}" ] && mk+=("CROSS_COMPILE=$CROSS_COMPILE")
 if [ -n "${LLVM:-}" ]; then
-	mk+=("LLVM=$LLVM" "CC=ccache clang")
+	# LLVM=1 is the default clang, LLVM=-19 clang-19, LLVM=DIR/ DIR/clang.
+	case $LLVM in
+	*/) clang=${LLVM}clang ;;
+	-*) clang=clang$LLVM ;;
+	*) clang=clang ;;
+	esac
+	mk+=("LLVM=$LLVM" "CC=ccache $clang")
 else
 	mk+=("CC=ccache ${CROSS_COMPILE:-}gcc")
 fi

@@ -121,7 +121,7 @@ inputs_key() {
 	local f t
 	{
 		for f; do printf '%s\n' "${f#"$TOP"/}"; cat "$f"; done
-		for t in gcc aarch64-linux-gnu-gcc clang sparse ld make git python3 qemu-system-x86_64; do
+		for t in gcc aarch64-linux-gnu-gcc clang clang-19 sparse ld make git python3 qemu-system-x86_64; do
 			command -v "$t" >/dev/null && "$t" --version 2>&1 | head -n 1
 		done
 		perl -e 'print "perl $^V\n"'
