@@ -56,6 +56,21 @@ ext4_add_file() {
 # Returns 124 when the guest did not answer.
 ext4_check_files() { dom_run "$1" "cd ${EXT4_DIR:-/mnt/c} && sha256sum -c sums >/dev/null" 120; }
 
+# write_through NAME DISK: an administrator's "write through" on DISK
+# (queue/write_cache), which blkfront must keep while the backend has a
+# write cache, whatever it reconnects to.
+write_through() { dom_run "$1" "echo 'write through' > /sys/block/$2/queue/write_cache" 30 > /dev/null; }
+
+# write_caches_kept NAME: xvda still "write back" and xvdc "write through"
+# (write_through NAME xvdc); otherwise prints what they are and fails.
+write_caches_kept() {
+	local wc
+	wc=$(dom_run "$1" 'cat /sys/block/xvda/queue/write_cache /sys/block/xvdc/queue/write_cache | tr "\n" ,; echo' 30)
+	[ "$wc" = "write back,write through," ] && return 0
+	echo "xvda, xvdc write caches '$wc', want 'write back,write through,'"
+	return 1
+}
+
 # ext4_fsck NAME: e2fsck -n of the unmounted ext4 on xvdc, mounted again
 # after; prints fsck's last lines, fails on an error or when it will not
 # mount again.

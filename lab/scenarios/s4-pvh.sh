@@ -3,7 +3,8 @@
 # powers off and a NEW domain restores the image from xvdb.  A fio
 # write+verify loop runs on xvda across all cycles (0 verify errors); files
 # written to the ext4 on xvdc before each cycle keep their checksums, and the
-# filesystem passes e2fsck -n at the end.  A cycle ended by a rig fault is
+# filesystem passes e2fsck -n at the end; the write-through setting given
+# to xvdc is kept.  A cycle ended by a rig fault is
 # repeated from a fresh boot of the same disks (lab/lib/hib.sh, hib_cycle).
 # S4_DISK_MODE: the hibernation mode (/sys/power/disk) instead of the lab
 # init's "shutdown"; s4-hvm uses "platform", the kernel's default where
@@ -30,6 +31,7 @@ disk_mode() {
 }
 disk_mode
 fio_start "$NAME" 16M || fail "fio loop did not start"
+write_through "$NAME" xvdc || fail "cannot make xvdc write-through"
 # HVM: the ACPI interrupt, a physical IRQ, works before and after each
 # cycle, Xen has a PIRQ channel for each IRQ the guest started, no more,
 # and the virtual keyboard is Connected.
@@ -57,7 +59,7 @@ for c in $(seq 1 "$CYCLES"); do
 	read -r passes fails <<< "$(fio_status "$NAME")"
 	[ "${fails:-x}" = 0 ] || fail "cycle $c: fio loop reports '${passes:-?} ${fails:-?}' (passes failures)"
 	old=$(dom_id "$NAME")
-	hib_cycle "$NAME" 'disk_mode; fio_start "$NAME" 16M >/dev/null' || fail "cycle $c: hibernation failed: $HIB_FAIL"
+	hib_cycle "$NAME" 'disk_mode; fio_start "$NAME" 16M >/dev/null; write_through "$NAME" xvdc' || fail "cycle $c: hibernation failed: $HIB_FAIL"
 	lab_log "cycle $c: domid $old -> $DOM_ID, off after ${HIB_T_OFF}s, resumed ${HIB_T_RESUMED}s after create"
 	lab_metric "s4-$c-poweroff-s" "$HIB_T_OFF"
 	lab_metric "s4-$c-resume-s" "$HIB_T_RESUMED"
@@ -69,6 +71,7 @@ for c in $(seq 1 "$CYCLES"); do
 	esac
 	# (The loop a repeated cycle started may not have ended a pass yet.)
 	fio_status "$NAME" || fail "cycle $c: guest agent dead"
+	out=$(write_caches_kept "$NAME") || fail "cycle $c: $out"
 	sci "cycle $c"
 	now=$(dom_run "$NAME" 'ls /sys/block/xvda/mq | wc -l' 30)
 	lab_log "cycle $c: xvda has $now hardware queue(s)"
