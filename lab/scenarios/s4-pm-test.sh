@@ -47,7 +47,8 @@ for r in $(seq 1 "$CORE_ROUNDS"); do
 done
 out=$(fio_stop pmt) || fail "fio loop reported errors: $out"
 lab_log "fio loop passes/failures: $out"
-times=$(dom_run pmt 'dmesg | grep -E "vbd-51712: .*(xenbus_dev_suspend|xenbus_frontend_dev_resume|xenbus_dev_cancel).* after [0-9]+ usecs" | tail -n 4' 30)
+# The xenbus PM helpers' names: 6.1 and 6.12, then mainline's (c307b6dc9c4f).
+times=$(dom_run pmt 'dmesg | grep -E "vbd-51712: .*(xenbus_dev_suspend|xenbus_frontend_dev_resume|xenbus_dev_cancel|xenbus_dev_freeze|xenbus_dev_thaw|xenbus_frontend_dev_restore).* after [0-9]+ usecs" | tail -n 4' 30)
 [ -n "$times" ] || fail "no pm_print_times lines for vbd-51712 in the guest log"
 printf '%s\n' "$times" | sed 's/^/# /' >&2
 dom_destroy pmt
