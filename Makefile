@@ -18,7 +18,7 @@ all: help
 help:
 	@echo "make demo          build the guest kernel, boot the Xen lab, hibernate a guest under I/O, report"
 	@echo "make check         every test (series hygiene, KUnit, lab scenarios); ends 'N passed, N failed'"
-	@echo "make tree [BASE=$(PRIMARY_BASE)|mainline|6.1]  build/linux = Debian base + patches/ as commits"
+	@echo "make tree [BASE=$(PRIMARY_BASE)|$(subst $(eval) ,|,$(filter-out $(PRIMARY_BASE),$(patsubst kernel/bases/%.pin,%,$(wildcard kernel/bases/*.pin))))]  build/linux = Debian base + patches/ as commits"
 	@echo "                   (another base than $(PRIMARY_BASE): build/BASE/linux, patches/BASE/)"
 	@echo "make export [BASE=...]  write patches/ back from build/linux"
 	@echo "make pin BASE=...  move kernel/bases/BASE.pin to the newest kernel Debian publishes for it"

@@ -348,10 +348,30 @@ series_checks() {
 	fi
 }
 
+# checkpatch asks scripts/spdxcheck.py about each SPDX tag a patch adds and
+# takes its silence for a valid tag, silence from a crash (a python3
+# without ply) included: make sure it flags an invalid tag first.
+spdx_check_runs() {
+	local out
+	out=$(cd "$WT" && printf '// SPDX-License-Identifier: No-such-license\n' | ./scripts/spdxcheck.py - 2>&1)
+	case $out in *"Invalid License ID"*) return 0 ;; esac
+	printf '%s\n' "${out:-(no output)}" | tail -n 5
+	return 1
+}
+
 run_checks() {
-	local p patches
+	local p patches out
 	echo "TAP version 13"
 	setup_worktree
+	if want checkpatch; then
+		if out=$(spdx_check_runs); then
+			ok "base: checkpatch's SPDX check flags an invalid tag"
+		else
+			notok "base: checkpatch's SPDX check flags an invalid tag" "$out"
+			echo "1..$n"
+			return 1
+		fi
+	fi
 	# Set again only once this series has passed its per-patch checks.
 	[ "$PATCHES" != "$SERIES" ] || git -C "$WT" update-ref -d refs/check/series 2>/dev/null
 	mapfile -t patches < <(patch_list)

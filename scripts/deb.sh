@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make deb: the series' kernel as Debian packages, built with the config
-# Debian ships with its 6.12 cloud kernel image (linux-image-<abi>-cloud-amd64,
-# the flavour of Debian's cloud images), for a distribution kernel team or an
-# operator to install with dpkg.  Output: build/deb/*.deb.
+# Debian ships with its cloud kernel of the base's version (the flavour of
+# Debian's cloud images), for a distribution kernel team or an operator to
+# install with dpkg.  Output: build/deb/*.deb (build/BASE/deb for a base
+# other than the primary).
 #
 # Changes to Debian's config, each for the build, none for what hibernation
 # touches (frontends stay modules; KASLR, PVH, HVM, the image compression
@@ -21,9 +22,8 @@ set -euo pipefail
 "$TOP/scripts/deps.sh" workbench deb
 
 version=$(pin VERSION)
-abi=${version%%-*}+deb12
+source=$(pin SOURCE)
 flavour=cloud-amd64
-pkg=linux-image-$abi-$flavour-unsigned
 obj=$BASE_BUILD/obj/debian
 out=$BASE_BUILD/deb
 modules=${DEB_MODULES-$TOP/kernel/configs/debian-guest.lsmod}
@@ -31,14 +31,29 @@ modules=${DEB_MODULES-$TOP/kernel/configs/debian-guest.lsmod}
 need_space 8 "$BUILD"
 mkdir -p "$obj" "$out" "$XH_CACHE/dl" "$CCACHE_DIR"
 
-# Debian's config, from the image package of the pinned version.
-deb=$(ls "$XH_CACHE/dl/${pkg}_${version}_amd64.deb" 2>/dev/null || true)
+# config_package: the package of the pin's apt source and version that holds
+# Debian's config of the flavour: linux-image-<abi>-<flavour>-unsigned (6.1,
+# 6.12) or, since Debian split its image packages (7.x), linux-base-<abi>-<flavour>.
+config_package() {
+	apt_source "$source" apt-cache dumpavail | awk -v v="$version" -v f="$flavour" '
+		/^Package: / { p = ($2 ~ ("^linux-base-.*-" f "$") || $2 ~ ("^linux-image-.*-" f "-unsigned$")) ? $2 : "" }
+		/^Version: / { if (p != "" && $2 == v) print p }' | sort | head -n 1
+}
+
+# Debian's config, from that package, downloaded once into XH_CACHE/dl.
+deb=$(ls "$XH_CACHE"/dl/linux-{base,image}-*-"$flavour"{,-unsigned}_"${version}"_amd64.deb 2>/dev/null | head -n 1 || true)
 if [ -z "$deb" ]; then
-	(cd "$XH_CACHE/dl" && apt-get download -q "$pkg=$version" >/dev/null 2>&1) ||
-		die "cannot download $pkg=$version (apt-get update?)"
+	pkg=$(config_package)
+	[ -n "$pkg" ] || { apt_source "$source" apt-get -q update > /dev/null && pkg=$(config_package); }
+	[ -n "$pkg" ] || die "no $flavour kernel package of version $version in $source"
+	(cd "$XH_CACHE/dl" && apt_source "$source" apt-get download -q "$pkg=$version" > /dev/null 2>&1) ||
+		die "cannot download $pkg=$version from $source"
 	deb=$XH_CACHE/dl/${pkg}_${version}_amd64.deb
 fi
-dpkg-deb --fsys-tarfile "$deb" | tar -xO "./boot/config-$abi-$flavour" > "$obj/debian.config"
+config=$(dpkg-deb -c "$deb" | awk -v f="$flavour" '
+	!c && ($NF ~ ("^[.]/boot/config-.*-" f "$") || $NF ~ ("^[.]/usr/lib/modules/[^/]*-" f "/config$")) { print $NF; c = 1 }')
+[ -n "$config" ] || die "no config of $flavour in ${deb##*/}"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO "$config" > "$obj/debian.config"
 
 export CCACHE_BASEDIR=$BUILD
 mk=(-C "$LINUX" O="$obj" "CC=ccache gcc")

@@ -22,12 +22,12 @@ debian_build() {
 	"$LAB_DIR/debian/build.sh" "${debs[@]}" > /dev/null || fail "building the Debian guest failed"
 }
 
-# debian_stock_deb: Debian's own cloud kernel image of the version the series
-# is based on (the configuration make deb starts from), downloaded once into
-# XH_CACHE; prints its path.
+# debian_stock_deb: Debian's own cloud kernel image of the 6.12 base (Debian
+# 12's linux-6.12, one package; Debian splits the image of 7.x in three),
+# downloaded once into XH_CACHE; prints its path.
 debian_stock_deb() {
 	local version pkg
-	version=$(sed -n 's/^VERSION=//p' "$LAB_TOP/kernel/bases/$(cat "$LAB_TOP/kernel/bases/primary").pin")
+	version=$(sed -n 's/^VERSION=//p' "$LAB_TOP/kernel/bases/6.12.pin")
 	pkg=linux-image-${version%%-*}+deb12-cloud-amd64-unsigned
 	mkdir -p "$XH_CACHE/dl"
 	[ -f "$XH_CACHE/dl/${pkg}_${version}_amd64.deb" ] ||

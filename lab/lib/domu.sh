@@ -372,6 +372,10 @@ dom_balloon_settles() {
 # kernel log (empty when there is none).
 dom_warnings() { dom_run "$1" 'dmesg | grep -E -A3 "WARNING|BUG|Oops" | head -n 8' 30; }
 
+# dom_xenbus_warnings NAME: the lines of NAME's kernel log from xenbus (its
+# core and its buses) at level warning or above, empty when there is none.
+dom_xenbus_warnings() { dom_run "$1" 'dmesg -r | grep -E "^<[0-4]>" | grep -i xenbus | head -n 8' 30; }
+
 # xenhold_start NAME ARGS...: run the guest tool xenhold ARGS in NAME's
 # background until xenhold_stop; prints what it said, fails unless it holds.
 # The output file goes first: one left by the previous xenhold could be read
