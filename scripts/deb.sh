@@ -70,7 +70,7 @@ fi
 make -s "${mk[@]}" olddefconfig > /dev/null
 # What hibernation needs must have survived the changes above.
 for want in CONFIG_HIBERNATION=y CONFIG_XEN_BLKDEV_FRONTEND=m CONFIG_XEN_NETDEV_FRONTEND=m \
-	CONFIG_RANDOMIZE_BASE=y CONFIG_XEN_PVH=y CONFIG_XEN_PVHVM=y; do
+	CONFIG_RANDOMIZE_BASE=y CONFIG_XEN_PVH=y CONFIG_XEN_PVHVM_GUEST=y; do
 	grep -qx "$want" "$obj/.config" || die "$want lost from Debian's config"
 done
 

@@ -18,8 +18,8 @@ workbench=(
 	qemu-system-x86
 )
 deb=(
-	# make deb: the build dependencies bindeb-pkg checks
-	debhelper dpkg-dev
+	# make deb: the build dependencies bindeb-pkg checks (libdw-dev: 7.3, not 6.12)
+	debhelper dpkg-dev libdw-dev
 )
 lab=(
 	# the rig: QEMU, dom0 and guest images made on the host

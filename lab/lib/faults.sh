@@ -132,7 +132,9 @@ rig_fault_is_rigs() {
 # "event" field's valid bit) while the vCPU had a 64-bit Linux kernel's
 # own descriptor tables loaded, whole: the read-only IDT of the CPU entry
 # area (0xfffffe0000000000, limit 0xfff: 256 gates), a GDT and a TSS in
-# that area (limits 0x7f and 0x67), and paging on (CR0.PG); prints
+# that area (limits 0x7f and 0x67, or 0x4087 for a TSS with the I/O
+# bitmap of CONFIG_X86_IOPL_IOPERM, as Debian's kernels have it), and
+# paging on (CR0.PG); prints
 # "inject:<vector>".  A real CPU delivers that event, or the #DF its
 # delivery raises (on an IST stack of its own), through those tables; it
 # can fail three times over only on a gate, a GDT entry or a stack mapping
@@ -159,7 +161,7 @@ hvmctx_inject() {
 	END {
 		if (!seen || ev < 2147483648 || cr0 < 2147483648) exit 1
 		if (idt != "0xfffffe0000000000 4095") exit 1
-		if (gdt !~ /^0xfffffe[0-9a-f]+ 127$/ || tss !~ /^0xfffffe[0-9a-f]+ 103$/) exit 1
+		if (gdt !~ /^0xfffffe[0-9a-f]+ 127$/ || tss !~ /^0xfffffe[0-9a-f]+ (103|16519)$/) exit 1
 		printf "inject:0x%02x\n", ev % 256
 	}' "$1"
 }

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # s4-pm-test: hibernation with pm_test=devices, 10 times: every device is
 # frozen and brought back without an image, against the same backend, while a
-# fio write+verify loop runs on xvda.  After each round both ends of every disk
-# must be Connected again (within 60 s: the reconnection completes when
-# blkback answers); at the end the loop must report 0 verify errors and
+# fio write+verify loop runs on xvda.  After each round both ends of every
+# disk and of the vif must be Connected again (within 60 s: the reconnection
+# completes when the backends answer); at the end the loop must report 0 verify errors and
 # the log must carry blkfront's freeze/restore times (pm_print_times).
 # Then pm_test=core, 3 times: the same, plus the syscore step, where the
 # event channels of the timer and the IPIs are closed and bound anew; after
 # each round the timer interrupt of every vCPU (2) must still count up.
-# lab-min-s: 350
+# Then /sys/power/disk test_resume: the image is written to xvdb, read back
+# and restored by the same kernel in the same domain, which quiesces its
+# devices again after the thaw that followed the snapshot: the guest must
+# come back on the same domain, its disks and its vif Connected, dom0
+# answering over the vif.
+# lab-min-s: 400
 . "$(dirname "$0")/../lib/lab.sh"
 ROUNDS=${PM_TEST_ROUNDS:-10}
 CORE_ROUNDS=${PM_TEST_CORE_ROUNDS:-3}
 lab_boot
-dom_create pmt 2 || fail "pmt did not become ready"
+dom_create pmt 2 "$(net_vif)" || fail "pmt did not become ready"
+net_up pmt > /dev/null || fail "no ping answer from dom0 over the vif"
 fio_start pmt 16M || fail "fio loop did not start"
 # pm_test_round MODE R: one hibernation stopped at MODE, then every disk
 # Connected again.
@@ -30,6 +36,8 @@ exit \$rc" 240) || fail "$mode round $r: pm_test hibernation failed (rc=$?): $ou
 		st=$(xenbus_connected "$DOM_ID" vbd "$vbd" 60) ||
 			fail "$mode round $r: vbd $vbd frontend/backend states are '$st', not Connected after 60 s"
 	done
+	st=$(xenbus_connected "$DOM_ID" vif 0 60) ||
+		fail "$mode round $r: vif 0 frontend/backend states are '$st', not Connected after 60 s"
 	dom_run pmt 'cat /tmp/fio.count 2>/dev/null; true' 30 >/dev/null || fail "$mode round $r: guest agent dead"
 }
 for r in $(seq 1 "$ROUNDS"); do
@@ -45,6 +53,19 @@ for r in $(seq 1 "$CORE_ROUNDS"); do
 		fail "core round $r: the timer interrupts of the 2 vCPUs do not count up any more: '$(echo $ticks)'"
 	lab_log "core round $r: timer0 $1 -> $3, timer1 $2 -> $4 in 1 s"
 done
+t=$(_now)
+out=$(dom_run pmt "echo test_resume > /sys/power/disk || exit 90
+echo disk > /sys/power/state; rc=\$?
+echo shutdown > /sys/power/disk
+exit \$rc" 300) || fail "test_resume: hibernation failed (rc=$?): $out"
+lab_metric "test-resume-s" "$(_since "$t")"
+[ "$(dom_id pmt)" = "$DOM_ID" ] || fail "test_resume: the guest is on domain $(dom_id pmt), not $DOM_ID"
+for vbd in 51712 51728 51744; do
+	st=$(xenbus_connected "$DOM_ID" vbd "$vbd" 60) ||
+		fail "test_resume: vbd $vbd frontend/backend states are '$st', not Connected after 60 s"
+done
+st=$(xenbus_connected "$DOM_ID" vif 0 60) || fail "test_resume: vif 0 frontend/backend states are '$st', not Connected after 60 s"
+gap=$(net_ping_gap pmt) || fail "test_resume: dom0 does not answer over the vif: $gap"
 out=$(fio_stop pmt) || fail "fio loop reported errors: $out"
 lab_log "fio loop passes/failures: $out"
 # The xenbus PM helpers' names: 6.1 and 6.12, then mainline's (c307b6dc9c4f).

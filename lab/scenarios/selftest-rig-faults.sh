@@ -266,9 +266,9 @@ lab_log "rerun after an interrupt taken twice: $got"
 
 # Xen's saved state of a faulted domain (xen-hvmctx, as dom_destroy keeps
 # it), cut to the fields the library reads.
-# hvmctx VCPU EVENT IDTR_BASE IDTR_LIMIT CR0 [GDTR_BASE]: a record of vCPU
-# VCPU, and of the other vCPU with nothing injected (as xen-hvmctx prints
-# them: a limit of 0 is "0000").
+# hvmctx VCPU EVENT IDTR_BASE IDTR_LIMIT CR0 [GDTR_BASE [TR_LIMIT]]: a
+# record of vCPU VCPU, and of the other vCPU with nothing injected (as
+# xen-hvmctx prints them: a limit of 0 is "0000").
 hvmctx() {
 	local v
 	echo 'HVM save record for domain 7'
@@ -277,7 +277,7 @@ hvmctx() {
 		echo "Entry $((v + 1)): type 2 instance $v, length 1032"
 		if [ "$v" = "$1" ]; then
 			printf '            cr0 %s     cr2 0x0000000000000000\n' "$5"
-			printf '             tr 0x0040 (0xfffffe0000003000 +     0x0067 /  0x008b)\n'
+			printf '             tr 0x0040 (0xfffffe0000003000 +     %s /  0x008b)\n' "${7:-0x0067}"
 			printf '           ldtr   0000 (          00000000 +       0000 /    0000)\n'
 			printf '           idtr        (%s +     %s)\n' "$3" "$4"
 			printf '           gdtr        (%s +     0x007f)\n' "${6:-0xfffffe0000001000}"
@@ -311,6 +311,10 @@ expect_inject() {
 ok_sig=guest:xen_hypercall_amd:after-endbr64+inject:0xf3
 expect_inject "upcall injected through the guest's IDT" "$ok_sig" 0 0x800000f3 0xfffffe0000000000 0x0fff 0x0000000080050033
 expect_inject "page fault injected through the guest's IDT" "${ok_sig%f3}0e" 0 0x80000b0e 0xfffffe0000000000 0x0fff 0x0000000080050033
+# Debian's kernels have CONFIG_X86_IOPL_IOPERM: their TSS carries the I/O
+# bitmap (limit 0x4087).
+expect_inject "page fault injected, the TSS with the I/O bitmap" "${ok_sig%f3}0e" 0 0x80000b0e 0xfffffe0000000000 0x0fff 0x0000000080050033 0xfffffe0000001000 0x4087
+expect_inject "a TSS of another limit" "not the rig's" 0 0x80000b0e 0xfffffe0000000000 0x0fff 0x0000000080050033 0xfffffe0000001000 0x0fff
 expect_inject "no saved state" "not the rig's"
 expect_inject "nothing injected" "not the rig's" 0 0x00000000 0xfffffe0000000000 0x0fff 0x0000000080050033
 expect_inject "an IDT of limit 0" "not the rig's" 0 0x800000f3 0xfffffe0000000000 0000 0x0000000080050033
