@@ -55,9 +55,9 @@ expect "guest after vmmcall" "guest:xen_hypercall_amd:after-vmmcall" yes 0010 "$
 text=$(awk '$3 == "_text" { print $1; exit }' "$map")
 slid=$(printf '%x' $((0x$rip + 0x1a000000)))
 expect "guest after vmmcall, KASLR" "guest:xen_hypercall_amd:after-vmmcall" yes 0010 "$slid" "$(printf '%x' $((0x$text + 0x1a000000)))"
-rip=$(after xen_hypercall_amd endbr64) || true
-[ -n "$rip" ] || fail "no endbr64 in xen_hypercall_amd"
-expect "guest after endbr64" "guest:xen_hypercall_amd:after-endbr64" no 0010 "$rip"
+rip=$(after xen_hypercall_amd ret) || true
+[ -n "$rip" ] || fail "no ret in xen_hypercall_amd"
+expect "guest after ret" "guest:xen_hypercall_amd:after-ret" no 0010 "$rip"
 
 # Another kernel's symbols (here the same code under another name): its
 # System.map names the function, the vmlinux beside it the instruction.
@@ -231,10 +231,10 @@ got=$(scenario_rerun_faults "$attempt" "" 1 1) || fail "a failed run with one ri
 printf 'repeat\nrepeat\nrepeat\n' > "$attempt/rig-repeats"
 ! scenario_rerun_faults "$attempt" "" 1 1 >/dev/null || fail "a rerun after the cycles used up their repeats"
 rm "$attempt/rig-repeats"
-rip=$(after xen_hypercall_amd endbr64)
+rip=$(after xen_hypercall_amd ret)
 dump 0010 "$rip" | sed 's/d7v0/d8v1/; s/Dom7/Dom8/' >> "$attempt/serial.log"
 other=$(rig_fault_lines "" < "$attempt/serial.log" | sed -n 2p)
-[ "$other" = "d8v1 guest:xen_hypercall_amd:after-endbr64 0010:$rip" ] || fail "the second fault read as '$other'"
+[ "$other" = "d8v1 guest:xen_hypercall_amd:after-ret 0010:$rip" ] || fail "the second fault read as '$other'"
 ! rig_fault_only "$attempt" 0 >/dev/null || fail "a rerun although one fault is not the rig's"
 lab_log "rerun after rig faults only: $got; not after an absorbed one, a timeout, a third time, used-up repeats or beside another fault"
 # A failed run whose guest oopsed with a frame no CPU writes runs again,
@@ -295,20 +295,20 @@ hvmctx() {
 # judged DIR: the signature rig_fault_only gives DIR's one fault, or "not
 # the rig's".
 judged() { rig_fault_only "$1" 0 | awk '{ print $2 }' | grep . || echo "not the rig's"; }
-# expect_inject WHAT WANT HVMCTX-ARGS: d7v0 faulted after endbr64 (not the
+# expect_inject WHAT WANT HVMCTX-ARGS: d7v0 faulted after ret (not the
 # rig's by its RIP); with that saved state it is judged WANT.
 inj=$LAB_SCEN_LOG/inject
 expect_inject() {
 	local what=$1 want=$2 got
 	shift 2
 	rm -rf "$inj" && mkdir -p "$inj" && cp "$attempt/steps.log" "$inj/" || fail "no log directory"
-	dump 0010 "$(after xen_hypercall_amd endbr64)" > "$inj/serial.log"
+	dump 0010 "$(after xen_hypercall_amd ret)" > "$inj/serial.log"
 	[ $# = 0 ] || hvmctx "$@" > "$inj/hvmctx-7.txt"
 	got=$(judged "$inj")
 	[ "$got" = "$want" ] || fail "$what: '$got', want '$want'"
 	lab_log "$what: $got"
 }
-ok_sig=guest:xen_hypercall_amd:after-endbr64+inject:0xf3
+ok_sig=guest:xen_hypercall_amd:after-ret+inject:0xf3
 expect_inject "upcall injected through the guest's IDT" "$ok_sig" 0 0x800000f3 0xfffffe0000000000 0x0fff 0x0000000080050033
 expect_inject "page fault injected through the guest's IDT" "${ok_sig%f3}0e" 0 0x80000b0e 0xfffffe0000000000 0x0fff 0x0000000080050033
 # Debian's kernels have CONFIG_X86_IOPL_IOPERM: their TSS carries the I/O
