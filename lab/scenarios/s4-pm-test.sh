@@ -21,23 +21,28 @@ lab_boot
 dom_create pmt 2 "$(net_vif)" || fail "pmt did not become ready"
 net_up pmt > /dev/null || fail "no ping answer from dom0 over the vif"
 fio_start pmt 16M || fail "fio loop did not start"
-# pm_test_round MODE R: one hibernation stopped at MODE, then every disk
+# devices_connected WHEN: both ends of every disk and of the vif Connected
+# (within 60 s: the reconnection completes when the backends answer).
+devices_connected() {
+	local st vbd
+	for vbd in 51712 51728 51744; do
+		st=$(xenbus_connected "$DOM_ID" vbd "$vbd" 60) ||
+			fail "$1: vbd $vbd frontend/backend states are '$st', not Connected after 60 s"
+	done
+	st=$(xenbus_connected "$DOM_ID" vif 0 60) ||
+		fail "$1: vif 0 frontend/backend states are '$st', not Connected after 60 s"
+}
+# pm_test_round MODE R: one hibernation stopped at MODE, then every device
 # Connected again.
 pm_test_round() {
-	local mode=$1 r=$2 t out st vbd
+	local mode=$1 r=$2 t out
 	t=$(_now)
 	out=$(dom_run pmt "echo $mode > /sys/power/pm_test || exit 90
 echo disk > /sys/power/state; rc=\$?
 echo none > /sys/power/pm_test
 exit \$rc" 240) || fail "$mode round $r: pm_test hibernation failed (rc=$?): $out"
 	lab_metric "pm-test-$mode-$r-s" "$(_since "$t")"
-	# Reconnection finishes asynchronously, when blkback answers: bounded wait.
-	for vbd in 51712 51728 51744; do
-		st=$(xenbus_connected "$DOM_ID" vbd "$vbd" 60) ||
-			fail "$mode round $r: vbd $vbd frontend/backend states are '$st', not Connected after 60 s"
-	done
-	st=$(xenbus_connected "$DOM_ID" vif 0 60) ||
-		fail "$mode round $r: vif 0 frontend/backend states are '$st', not Connected after 60 s"
+	devices_connected "$mode round $r"
 	dom_run pmt 'cat /tmp/fio.count 2>/dev/null; true' 30 >/dev/null || fail "$mode round $r: guest agent dead"
 }
 for r in $(seq 1 "$ROUNDS"); do
@@ -60,11 +65,7 @@ echo shutdown > /sys/power/disk
 exit \$rc" 300) || fail "test_resume: hibernation failed (rc=$?): $out"
 lab_metric "test-resume-s" "$(_since "$t")"
 [ "$(dom_id pmt)" = "$DOM_ID" ] || fail "test_resume: the guest is on domain $(dom_id pmt), not $DOM_ID"
-for vbd in 51712 51728 51744; do
-	st=$(xenbus_connected "$DOM_ID" vbd "$vbd" 60) ||
-		fail "test_resume: vbd $vbd frontend/backend states are '$st', not Connected after 60 s"
-done
-st=$(xenbus_connected "$DOM_ID" vif 0 60) || fail "test_resume: vif 0 frontend/backend states are '$st', not Connected after 60 s"
+devices_connected test_resume
 gap=$(net_ping_gap pmt) || fail "test_resume: dom0 does not answer over the vif: $gap"
 out=$(fio_stop pmt) || fail "fio loop reported errors: $out"
 lab_log "fio loop passes/failures: $out"
