@@ -41,7 +41,7 @@ config_package() {
 }
 
 # Debian's config, from that package, downloaded once into XH_CACHE/dl.
-deb=$(ls "$XH_CACHE"/dl/linux-{base,image}-*-"$flavour"{,-unsigned}_"${version}"_amd64.deb 2>/dev/null | head -n 1 || true)
+deb=$(ls "$XH_CACHE"/dl/linux-{base-*-"$flavour",image-*-"$flavour"-unsigned}_"${version}"_amd64.deb 2>/dev/null | head -n 1 || true)
 if [ -z "$deb" ]; then
 	pkg=$(config_package)
 	[ -n "$pkg" ] || { apt_source "$source" apt-get -q update > /dev/null && pkg=$(config_package); }
